@@ -1,0 +1,1 @@
+//! rampart-collect (being built)

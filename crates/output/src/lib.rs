@@ -1,0 +1,1 @@
+//! rampart-output (being built)

@@ -1,4 +1,6 @@
 //! The finding lifecycle across scans.
+// Test helpers outside #[test] functions panic on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -21,13 +23,13 @@ fn opened_still_failing_resolved_reopened() {
     let failing = finding("s3-public", "a", Status::Fail);
     let id = failing.id.clone();
 
-    let (s1, out) = scan(&mut store, day(1), &[failing.clone()], &ALL);
+    let (s1, out) = scan(&mut store, day(1), vec![failing.clone()], &ALL);
     assert_eq!(out[0].first_seen, Some(day(1)));
     assert_eq!(out[0].last_seen, Some(day(1)));
     assert_eq!(out[0].resolved_at, None);
 
     // Still failing: first_seen kept, last_seen moves.
-    let (s2, out) = scan(&mut store, day(2), &[failing.clone()], &ALL);
+    let (s2, out) = scan(&mut store, day(2), vec![failing.clone()], &ALL);
     assert_eq!(out[0].first_seen, Some(day(1)));
     assert_eq!(out[0].last_seen, Some(day(2)));
 
@@ -35,7 +37,7 @@ fn opened_still_failing_resolved_reopened() {
     let (s3, out) = scan(
         &mut store,
         day(3),
-        &[finding("s3-public", "a", Status::Pass)],
+        vec![finding("s3-public", "a", Status::Pass)],
         &ALL,
     );
     assert_eq!(out[0].first_seen, Some(day(1)));
@@ -45,14 +47,14 @@ fn opened_still_failing_resolved_reopened() {
     let (_, out) = scan(
         &mut store,
         day(4),
-        &[finding("s3-public", "a", Status::Pass)],
+        vec![finding("s3-public", "a", Status::Pass)],
         &ALL,
     );
     assert_eq!(out[0].resolved_at, Some(day(3)));
     assert_eq!(out[0].last_seen, Some(day(4)));
 
     // Fails again: reopened, first_seen kept, resolved_at cleared.
-    let (s5, out) = scan(&mut store, day(5), &[failing.clone()], &ALL);
+    let (s5, out) = scan(&mut store, day(5), vec![failing.clone()], &ALL);
     assert_eq!(out[0].first_seen, Some(day(1)));
     assert_eq!(out[0].resolved_at, None);
     assert_eq!(out[0].last_seen, Some(day(5)));
@@ -96,7 +98,7 @@ fn opened_still_failing_resolved_reopened() {
 fn a_finding_that_only_ever_passed_has_no_first_seen_and_no_events() {
     let (_dir, mut store) = open_temp();
     let f = finding("s3-public", "a", Status::Pass);
-    let (_, out) = scan(&mut store, day(1), &[f.clone()], &ALL);
+    let (_, out) = scan(&mut store, day(1), vec![f.clone()], &ALL);
     assert_eq!((out[0].first_seen, out[0].resolved_at), (None, None));
     assert_eq!(out[0].last_seen, Some(day(1)));
     assert!(store.finding_history(&f.id).unwrap().is_empty());
@@ -110,7 +112,7 @@ fn muted_counts_as_failing() {
     let (_, out) = scan(
         &mut store,
         day(1),
-        &[finding("s3-public", "a", Status::Muted)],
+        vec![finding("s3-public", "a", Status::Muted)],
         &ALL,
     );
     assert_eq!(out[0].first_seen, Some(day(1)));
@@ -118,7 +120,7 @@ fn muted_counts_as_failing() {
     let (_, out) = scan(
         &mut store,
         day(2),
-        &[finding("s3-public", "a", Status::Fail)],
+        vec![finding("s3-public", "a", Status::Fail)],
         &ALL,
     );
     assert_eq!(out[0].first_seen, Some(day(1)));
@@ -127,13 +129,13 @@ fn muted_counts_as_failing() {
     scan(
         &mut store,
         day(3),
-        &[finding("s3-public", "a", Status::Pass)],
+        vec![finding("s3-public", "a", Status::Pass)],
         &ALL,
     );
     let (s4, _) = scan(
         &mut store,
         day(4),
-        &[finding("s3-public", "a", Status::Muted)],
+        vec![finding("s3-public", "a", Status::Muted)],
         &ALL,
     );
     assert_eq!(
@@ -147,11 +149,11 @@ fn error_neither_resolves_nor_opens() {
     let (_dir, mut store) = open_temp();
     let open = finding("s3-public", "a", Status::Fail);
     let never = finding("s3-unencrypted", "a", Status::Error);
-    scan(&mut store, day(1), &[open.clone(), never.clone()], &ALL);
+    scan(&mut store, day(1), vec![open.clone(), never.clone()], &ALL);
     let (_, out) = scan(
         &mut store,
         day(2),
-        &[finding("s3-public", "a", Status::Error), never.clone()],
+        vec![finding("s3-public", "a", Status::Error), never.clone()],
         &ALL,
     );
     // The open one stays open, the never-failed one is not opened.
@@ -172,9 +174,9 @@ fn disappearance_resolves_within_the_scans_coverage() {
     let (_dir, mut store) = open_temp();
     let gone = finding("s3-public", "deleted-bucket", Status::Fail);
     let stays = finding("s3-public", "kept", Status::Fail);
-    scan(&mut store, day(1), &[gone.clone(), stays.clone()], &ALL);
+    scan(&mut store, day(1), vec![gone.clone(), stays.clone()], &ALL);
     // The bucket was deleted: the next full scan does not report it.
-    let (s2, _) = scan(&mut store, day(2), &[stays.clone()], &ALL);
+    let (s2, _) = scan(&mut store, day(2), vec![stays.clone()], &ALL);
     let life = store.finding_lifecycle(&gone.id).unwrap().unwrap();
     assert_eq!(life.state, LifecycleState::Resolved);
     assert_eq!(life.resolved_at, Some(day(2)));
@@ -211,7 +213,7 @@ fn narrowed_scans_do_not_resolve_outside_their_scope() {
     scan(
         &mut store,
         day(1),
-        &[
+        vec![
             s3.clone(),
             iam.clone(),
             other_region.clone(),
@@ -227,7 +229,7 @@ fn narrowed_scans_do_not_resolve_outside_their_scope() {
     scan(
         &mut store,
         day(2),
-        &[],
+        vec![],
         &Scope {
             rules: &["s3-unencrypted"],
             accounts: &[ACCOUNT],
@@ -247,7 +249,7 @@ fn narrowed_scans_do_not_resolve_outside_their_scope() {
     scan(
         &mut store,
         day(3),
-        &[],
+        vec![],
         &Scope {
             rules: &["s3-public"],
             accounts: &[ACCOUNT],
@@ -276,7 +278,7 @@ fn empty_accounts_and_regions_mean_those_of_the_findings() {
     scan(
         &mut store,
         day(1),
-        &[gone.clone(), here.clone()],
+        vec![gone.clone(), here.clone()],
         &Scope {
             rules: ALL.rules,
             accounts: &[],
@@ -287,7 +289,7 @@ fn empty_accounts_and_regions_mean_those_of_the_findings() {
     scan(
         &mut store,
         day(2),
-        &[here.clone()],
+        vec![here.clone()],
         &Scope {
             rules: ALL.rules,
             accounts: &[],
@@ -308,7 +310,7 @@ fn collection_errors_and_error_results_block_resolution_by_absence() {
         finding("s3-unencrypted", "x", Status::Fail),
         "aws.ec2.security_group",
     );
-    scan(&mut store, day(1), &[bucket.clone(), sg.clone()], &ALL);
+    scan(&mut store, day(1), vec![bucket.clone(), sg.clone()], &ALL);
 
     // Scan 2: listing buckets was denied, and the evaluator reported one
     // scope-level error for s3-unencrypted.
@@ -355,7 +357,7 @@ fn collection_errors_and_error_results_block_resolution_by_absence() {
 fn a_saved_inventory_limited_to_services_bounds_resolution() {
     let (_dir, mut store) = open_temp();
     let iam = with_type(finding("iam-no-mfa", "alice", Status::Fail), "aws.iam.user");
-    scan(&mut store, day(1), &[iam.clone()], &ALL);
+    scan(&mut store, day(1), vec![iam.clone()], &ALL);
     // A caller that passes every rule but only collected S3.
     let id = store
         .begin_scan(&rampart_store::NewScan::new(serde_json::json!({})))
@@ -387,7 +389,7 @@ fn duplicate_ids_in_one_scan_count_once() {
     let f = finding("s3-public", "a", Status::Fail);
     let mut dup = f.clone();
     dup.status = Status::Pass;
-    let (s1, out) = scan(&mut store, day(1), &[f.clone(), dup], &ALL);
+    let (s1, out) = scan(&mut store, day(1), vec![f.clone(), dup], &ALL);
     assert_eq!(out[1].first_seen, Some(day(1)));
     let stored = store.findings(s1, &FindingFilter::default()).unwrap();
     assert_eq!(stored.len(), 1);
@@ -400,13 +402,13 @@ fn events_of_a_period() {
     scan(
         &mut store,
         day(1),
-        &[finding("s3-public", "a", Status::Fail)],
+        vec![finding("s3-public", "a", Status::Fail)],
         &ALL,
     );
     scan(
         &mut store,
         day(10),
-        &[
+        vec![
             finding("s3-public", "a", Status::Pass),
             finding("s3-public", "b", Status::Fail),
         ],

@@ -1,4 +1,6 @@
 //! Scans, inventories, filters and the file itself.
+// Test helpers outside #[test] functions panic on failure by design.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -111,7 +113,7 @@ fn inventory_errors_name_the_problem() {
             .contains("no scan with id 999")
     );
     // A completed scan takes no inventory.
-    let (done, _) = scan(&mut store, day(1), &[], &ALL);
+    let (done, _) = scan(&mut store, day(1), vec![], &ALL);
     let err = store
         .save_inventory(done, &Inventory::default())
         .unwrap_err();
@@ -126,7 +128,7 @@ fn scans_are_recorded_with_their_life() {
     let (_dir, mut store) = open_temp();
     assert!(store.latest_completed_scan().unwrap().is_none());
     let f = finding("s3-public", "a", Status::Fail);
-    let (s1, _) = scan(&mut store, day(1), &[f.clone()], &ALL);
+    let (s1, _) = scan(&mut store, day(1), vec![f.clone()], &ALL);
     let s2 = store
         .begin_scan(&NewScan {
             who: "alice@laptop".into(),
@@ -239,7 +241,7 @@ fn filters_select_findings() {
         iam.clone(),
         err.clone(),
     ];
-    let (id, _) = scan(&mut store, day(1), &all, &ALL);
+    let (id, _) = scan(&mut store, day(1), all.to_vec(), &ALL);
 
     let uids = |filter: FindingFilter| -> Vec<String> {
         store
@@ -365,7 +367,7 @@ fn a_database_from_a_newer_rampart_is_refused_and_left_alone() {
         scan(
             &mut store,
             day(1),
-            &[finding("s3-public", "a", Status::Fail)],
+            vec![finding("s3-public", "a", Status::Fail)],
             &ALL,
         );
     }
@@ -419,7 +421,7 @@ fn a_reader_reads_while_a_writer_holds_the_write_lock() {
     let (s1, _) = scan(
         &mut writer,
         day(1),
-        &[finding("s3-public", "a", Status::Fail)],
+        vec![finding("s3-public", "a", Status::Fail)],
         &ALL,
     );
 

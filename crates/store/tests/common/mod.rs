@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chrono::{DateTime, TimeZone, Utc};
 use rampart_findings::{Finding, Severity, Status, Summary, finding_id};
@@ -61,7 +62,7 @@ pub const ALL: Scope<'static> = Scope {
 pub fn scan(
     store: &mut Store,
     when: DateTime<Utc>,
-    findings: &[Finding],
+    mut findings: Vec<Finding>,
     scope: &Scope<'_>,
 ) -> (i64, Vec<Finding>) {
     let id = store
@@ -71,7 +72,6 @@ pub fn scan(
             started_at: when,
         })
         .unwrap();
-    let mut findings = findings.to_vec();
     let done = CompletedScan {
         finished_at: when + chrono::Duration::seconds(3),
         duration_ms: 3000,

@@ -1,0 +1,3 @@
+//! Crate tests, split by topic.
+
+mod shipped;

@@ -441,7 +441,7 @@ mod tests {
             ("props.in*.x", "wildcards are written `[*]`"),
             ("name.first", "cannot go further"),
             ("tags.a.b", "exactly one key"),
-            ("status", "must start with"),
+            ("status", "unknown path root `status`"),
         ] {
             let e = parse(p, false).unwrap_err();
             assert!(e.contains(msg), "{p}: {e}");

@@ -127,7 +127,14 @@ pub struct SyntaxError {
 
 /// Parses one YAML document into a node tree.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
-    let options = serde_saphyr::options! {};
+    // YAML 1.2 core booleans only (`on`, `no`, `yes` stay strings), and
+    // account ids such as 012345678901 stay strings.
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::Error,
+    };
     match serde_saphyr::from_str_with_options::<Node>(text, options) {
         Ok(node) => Ok(node),
         Err(e) => {
@@ -242,7 +249,6 @@ mod tests {
     #[test]
     fn positions_on_keys_and_values() {
         let n = parse("a: 1\nb:\n  - x\n  - 'true'\n  - true\nc: {d: null}\n").unwrap();
-        eprintln!("{n:#?}");
         let m = n.as_map().unwrap();
         assert_eq!(m[0].0.pos, Pos { line: 1, column: 1 });
         assert_eq!(m[0].1.kind, Kind::Int(1));
@@ -251,6 +257,23 @@ mod tests {
         assert_eq!(b[0].pos, Pos { line: 3, column: 5 });
         assert_eq!(b[1].kind, Kind::Str("true".into()));
         assert_eq!(b[2].kind, Kind::Bool(true));
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_and_zero_padded_numbers_stay_strings() {
+        let n = parse("a: on\nb: no\nc: 012345678901\nd: 1_000\ne: True\n").unwrap();
+        assert_eq!(n.get("a").unwrap().kind, Kind::Str("on".into()));
+        assert_eq!(n.get("b").unwrap().kind, Kind::Str("no".into()));
+        assert_eq!(n.get("c").unwrap().kind, Kind::Str("012345678901".into()));
+        assert_eq!(n.get("d").unwrap().kind, Kind::Str("1_000".into()));
+        assert_eq!(n.get("e").unwrap().kind, Kind::Bool(true));
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let e = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(e.pos.line, 3, "{e:?}");
+        assert!(e.message.contains("duplicate"), "{e:?}");
     }
 
     #[test]

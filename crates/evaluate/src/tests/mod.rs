@@ -1,3 +1,6 @@
 //! Crate tests, split by topic.
 
+mod errors;
+mod iam;
+mod lang;
 mod shipped;

@@ -123,7 +123,7 @@ impl Compiler<'_> {
                 continue;
             }
             if let Some(op) = self.op(k, v, &path, element) {
-                out.push(test(path.clone(), op));
+                out.push(op_cond(path.clone(), op));
             }
         }
         if out.is_empty() {
@@ -153,7 +153,7 @@ impl Compiler<'_> {
         if OPERATORS.contains(&key) {
             if element {
                 let at = path::parse("@", true).ok()?;
-                return self.op(k, v, &at, element).map(|op| test(at, op));
+                return self.op(k, v, &at, element).map(|op| op_cond(at, op));
             }
             self.err(
                 k,
@@ -172,7 +172,7 @@ impl Compiler<'_> {
                 }
                 let ops = self.op_map(v, &path, element);
                 Some(all_of(
-                    ops.into_iter().map(|op| test(path.clone(), op)).collect(),
+                    ops.into_iter().map(|op| op_cond(path.clone(), op)).collect(),
                 ))
             }
             Kind::Seq(_) => {
@@ -186,7 +186,7 @@ impl Compiler<'_> {
             }
             _ => {
                 let op = self.op_eq(v, &path, false);
-                Some(test(path, op))
+                Some(op_cond(path, op))
             }
         }
     }
@@ -240,7 +240,11 @@ impl Compiler<'_> {
             return Op::Exists(negate);
         }
         let lit = self.literal(v, path);
-        if negate { Op::Ne(lit) } else { Op::Eq(lit) }
+        if negate {
+            Op::NotOps(vec![Op::Eq(lit)])
+        } else {
+            Op::Eq(lit)
+        }
     }
 
     /// A literal argument; for `tags.<key>` scalars become strings (tag
@@ -285,7 +289,7 @@ impl Compiler<'_> {
                 if name == "in" {
                     Op::In(items)
                 } else {
-                    Op::NotIn(items)
+                    Op::NotOps(vec![Op::In(items)])
                 }
             }
             "eq_ci" => Op::EqCi(self.string(v, name)?.to_lowercase()),
@@ -557,6 +561,17 @@ impl Compiler<'_> {
             out.push(s.to_string());
         }
         Some(out)
+    }
+}
+
+/// An operator on a path as a condition. A negation (`not`, `ne`,
+/// `not_in`) negates the whole test, so with `[*]` it means "no element".
+fn op_cond(path: Path, op: Op) -> Cond {
+    match op {
+        Op::NotOps(inner) => Cond::Not(Box::new(all_of(
+            inner.into_iter().map(|o| op_cond(path.clone(), o)).collect(),
+        ))),
+        op => test(path, op),
     }
 }
 

@@ -40,10 +40,8 @@ fn test(t: &Test, cx: &Ctx<'_>, elem: Option<&Value>) -> bool {
 pub fn holds(op: &Op, v: V<'_>, cx: &Ctx<'_>) -> bool {
     match op {
         Op::Eq(lit) => ops::lit_eq(v, lit),
-        Op::Ne(lit) => !ops::lit_eq(v, lit),
         Op::Cmp(k, lit) => ops::compare(v, *k, lit),
         Op::In(list) => list.iter().any(|l| ops::lit_eq(v, l)),
-        Op::NotIn(list) => !list.iter().any(|l| ops::lit_eq(v, l)),
         Op::EqCi(s) => v.as_str().is_some_and(|x| ops::eq_ci(x, s)),
         Op::InCi(list) => v
             .as_str()

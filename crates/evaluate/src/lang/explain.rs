@@ -33,7 +33,15 @@ pub fn explain(c: &Cond, cx: &Ctx<'_>, elem: Option<(&Value, &str)>, out: &mut V
             }
             false
         }
-        Cond::Not(c) => !eval::eval(c, cx, elem.map(|e| e.0)),
+        Cond::Not(c) => {
+            let holds = !eval::eval(c, cx, elem.map(|e| e.0));
+            if holds {
+                if let Cond::Test(t) = c.as_ref() {
+                    negated(t, cx, elem, out);
+                }
+            }
+            holds
+        }
         Cond::Test(t) => test(t, cx, elem, out),
     }
 }
@@ -50,6 +58,21 @@ fn shown(t: &Test, prefix: &str) -> String {
             }
         }
         _ => t.path.text.clone(),
+    }
+}
+
+/// Witnesses of a negated test: what the path holds instead.
+fn negated(t: &Test, cx: &Ctx<'_>, elem: Option<(&Value, &str)>, out: &mut Vec<String>) {
+    let prefix = elem.map_or("", |e| e.1);
+    let vals = t.path.collect(cx.resource, elem.map(|e| e.0), prefix);
+    if vals.is_empty() {
+        out.push(format!("{} is absent", shown(t, prefix)));
+    }
+    for (p, v) in vals.into_iter().take(3) {
+        match v {
+            V::J(Value::Array(_) | Value::Object(_)) => out.push(format!("{p} does not match")),
+            _ => out.push(format!("{p} = {}", v.render())),
+        }
     }
 }
 

@@ -40,10 +40,8 @@ pub struct Test {
 #[derive(Debug, Clone)]
 pub enum Op {
     Eq(Value),
-    Ne(Value),
     Cmp(CmpKind, Value),
     In(Vec<Value>),
-    NotIn(Vec<Value>),
     /// Case-insensitive equality (argument lower-cased at load).
     EqCi(String),
     InCi(Vec<String>),
@@ -63,7 +61,8 @@ pub enum Op {
     AnyElem(Box<Cond>),
     AllElem(Box<Cond>),
     NoneElem(Box<Cond>),
-    /// Negation of an operator map (true on missing values).
+    /// Negation of an operator map. On a path it compiles to [`Cond::Not`];
+    /// inside `length`/`age_days` it negates the operators on the number.
     NotOps(Vec<Op>),
     /// Operators applied to the age in days of an RFC 3339 timestamp.
     AgeDays(Vec<Op>),

@@ -89,22 +89,25 @@ fn comparisons() {
 #[test]
 fn missing_values() {
     let p = json!({"a": null, "b": 1});
-    // Comparisons on missing values are false, ne and not_in included.
+    // Comparisons on missing values are false.
     for c in [
         "props.zz: 1",
-        "props.zz: {ne: 1}",
         "props.zz: {gt: 1}",
-        "props.zz: {not_in: [1]}",
+        "props.zz: {in: [1]}",
         "props.zz: {contains: x}",
-        "props.a: {ne: 1}",
+        "props.a: {eq: 1}",
+        "props.zz: {exists: true, ne: 1}",
         "props.zz: {exists: true}",
         "props.zz: {any: {x: 1}}",
         "props.zz: {all: {x: 1}}",
     ] {
         assert!(!holds(c, p.clone()), "{c}");
     }
-    // Tests of absence are true.
+    // Tests of absence are true, and so are the negations ne and not_in.
     for c in [
+        "props.zz: {ne: 1}",
+        "props.a: {ne: 1}",
+        "props.zz: {not_in: [1]}",
         "props.zz: {exists: false}",
         "props.zz: {absent: true}",
         "props.a: null",
@@ -118,7 +121,9 @@ fn missing_values() {
     ] {
         assert!(holds(c, p.clone()), "{c}");
     }
-    assert!(witnesses("props.zz: {absent: true}", p).contains(&"props.zz is absent".to_string()));
+    assert!(witnesses("props.zz: {absent: true}", p.clone()).contains(&"props.zz is absent".to_string()));
+    assert_eq!(witnesses("props.zz: {ne: 1}", p.clone()), vec!["props.zz is absent"]);
+    assert_eq!(witnesses("props.b: {ne: 3}", p), vec!["props.b = 1"]);
 }
 
 #[test]
@@ -175,6 +180,9 @@ fn wildcards_mean_some_element() {
     let p = json!({"ingress": [{"cidr_ipv4": "10.0.0.0/8"}, {"cidr_ipv4": "0.0.0.0/0"}]});
     assert!(holds("props.ingress[*].cidr_ipv4: 0.0.0.0/0", p.clone()));
     assert!(holds("props.ingress[0].cidr_ipv4: 10.0.0.0/8", p.clone()));
+    // Negations with [*] mean "no element".
+    assert!(!holds("props.ingress[*].cidr_ipv4: {ne: 0.0.0.0/0}", p.clone()));
+    assert!(holds("props.ingress[*].cidr_ipv4: {ne: 1.2.3.4/32}", p.clone()));
     assert!(!holds("props.ingress[*].cidr_ipv4: 1.2.3.4/32", p.clone()));
     assert_eq!(
         witnesses("props.ingress[*].cidr_ipv4: 0.0.0.0/0", p),

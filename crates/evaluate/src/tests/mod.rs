@@ -1,5 +1,6 @@
 //! Crate tests, split by topic.
 
+mod engine;
 mod errors;
 mod iam;
 mod lang;

@@ -24,20 +24,20 @@ pub enum Outcome {
 /// Evaluates one rule on one resource (of the rule's type).
 pub fn outcome(rule: &Rule, r: &Resource, now: DateTime<Utc>) -> Outcome {
     let cx = Ctx { resource: r, now };
-    if !r.errors.is_empty() {
-        if let Some(e) = first_prop_error(r, &rule.applies_reads) {
-            return Outcome::Error(e);
-        }
+    if !r.errors.is_empty()
+        && let Some(e) = first_prop_error(r, &rule.applies_reads)
+    {
+        return Outcome::Error(e);
     }
-    if let Some(a) = &rule.applies_if {
-        if !eval(a, &cx, None) {
-            return Outcome::NotApplicable;
-        }
+    if let Some(a) = &rule.applies_if
+        && !eval(a, &cx, None)
+    {
+        return Outcome::NotApplicable;
     }
-    if !r.errors.is_empty() {
-        if let Some(e) = first_prop_error(r, &rule.fail_reads) {
-            return Outcome::Error(e);
-        }
+    if !r.errors.is_empty()
+        && let Some(e) = first_prop_error(r, &rule.fail_reads)
+    {
+        return Outcome::Error(e);
     }
     if eval(&rule.fail_if, &cx, None) {
         let mut witnesses = Vec::new();
@@ -96,7 +96,11 @@ pub fn evaluate_one(rule: &Rule, r: &Resource, now: DateTime<Utc>) -> Option<Fin
 }
 
 /// Findings of `rules` over `resources`, single-threaded, in resource order.
-pub fn evaluate_resources(rules: &RuleSet, resources: &[Resource], now: DateTime<Utc>) -> Vec<Finding> {
+pub fn evaluate_resources(
+    rules: &RuleSet,
+    resources: &[Resource],
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for r in resources {
         for rule in rules.for_type(&r.resource_type) {
@@ -146,7 +150,12 @@ fn scope_errors(rules: &RuleSet, inventory: &Inventory) -> Vec<Finding> {
     for e in &inventory.errors {
         for t in &e.resource_types {
             for rule in rules.for_type(t) {
-                if !seen.insert((rule.id.as_str(), e.account.as_str(), e.region.as_str(), t.as_str())) {
+                if !seen.insert((
+                    rule.id.as_str(),
+                    e.account.as_str(),
+                    e.region.as_str(),
+                    t.as_str(),
+                )) {
                     continue;
                 }
                 let uid = format!("scope:{}:{}:{}", e.account, e.region, t);

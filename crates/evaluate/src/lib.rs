@@ -74,7 +74,10 @@ impl RuleSet {
         RuleSet::compile(sources, Vec::new())
     }
 
-    fn compile(sources: Vec<load::Source>, mut diags: Vec<Diagnostic>) -> Result<RuleSet, LoadError> {
+    fn compile(
+        sources: Vec<load::Source>,
+        mut diags: Vec<Diagnostic>,
+    ) -> Result<RuleSet, LoadError> {
         let rules = load::compile_all(&sources, &mut diags);
         if !diags.is_empty() {
             diags.sort();
@@ -83,7 +86,10 @@ impl RuleSet {
         let mut set = RuleSet::default();
         for (i, r) in rules.into_iter().enumerate() {
             set.by_id.insert(r.id.clone(), i);
-            set.by_type.entry(r.resource_type.clone()).or_default().push(i);
+            set.by_type
+                .entry(r.resource_type.clone())
+                .or_default()
+                .push(i);
             set.rules.push(r);
         }
         Ok(set)

@@ -111,14 +111,19 @@ mod tests {
             "name": "b", "props": {"versioning": {"status": "Suspended"}}
         }))
         .unwrap();
-        let t = Template::parse("bucket {name} has {props.versioning.status} {{x}}: {match}").unwrap();
+        let t =
+            Template::parse("bucket {name} has {props.versioning.status} {{x}}: {match}").unwrap();
         assert_eq!(
             t.render(&r, &["a = 1".into(), "b = 2".into()]),
             "bucket b has Suspended {x}: a = 1, b = 2"
         );
         let t = Template::parse("{props.missing} {match}").unwrap();
         assert_eq!(t.render(&r, &[]), "(absent) condition met");
-        assert!(Template::parse("{nme}").unwrap_err().contains("unknown path root `nme`"));
+        assert!(
+            Template::parse("{nme}")
+                .unwrap_err()
+                .contains("unknown path root `nme`")
+        );
         assert!(Template::parse("{name").unwrap_err().contains("unclosed"));
         assert!(Template::parse("a } b").unwrap_err().contains("unmatched"));
     }

@@ -65,11 +65,11 @@ pub fn run_tests(rules: &RuleSet) -> TestReport {
             let mut message = reason.clone();
             if !passed {
                 message = format!("expected {}, got {}: {reason}", tc.expect, actual);
-            } else if let Some(want) = &tc.reason_contains {
-                if !reason.contains(want.as_str()) {
-                    passed = false;
-                    message = format!("reason `{reason}` does not contain `{want}`");
-                }
+            } else if let Some(want) = &tc.reason_contains
+                && !reason.contains(want.as_str())
+            {
+                passed = false;
+                message = format!("reason `{reason}` does not contain `{want}`");
             }
             cases.push(CaseResult {
                 rule_id: rule.id.clone(),

@@ -66,7 +66,11 @@ fn effect_is(st: &Value, effect: &str) -> bool {
 }
 
 fn label(i: usize, st: &Value) -> String {
-    match st.get("Sid").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    match st
+        .get("Sid")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         Some(sid) => format!("Statement[{i}] ({sid})"),
         None => format!("Statement[{i}]"),
     }
@@ -130,7 +134,10 @@ fn has_condition(st: &Value) -> bool {
 /// An unconditional Deny of `query` on every resource.
 fn denied_everywhere(doc: &Value, query: &str) -> bool {
     statements(doc).iter().any(|(_, st)| {
-        effect_is(st, "Deny") && resource_is_star(st) && !has_condition(st) && covers_action(st, query)
+        effect_is(st, "Deny")
+            && resource_is_star(st)
+            && !has_condition(st)
+            && covers_action(st, query)
     })
 }
 
@@ -170,9 +177,7 @@ pub fn allows_admin(doc: &Value) -> Option<String> {
 fn principal_is_public(st: &Value) -> bool {
     match st.get("Principal") {
         Some(Value::String(s)) => s == "*",
-        Some(Value::Object(m)) => m
-            .get("AWS")
-            .is_some_and(|a| strs(Some(a)).contains(&"*")),
+        Some(Value::Object(m)) => m.get("AWS").is_some_and(|a| strs(Some(a)).contains(&"*")),
         _ => st.get("NotPrincipal").is_some(),
     }
 }
@@ -239,8 +244,15 @@ pub fn public_statement(doc: &Value, actions: Option<&[String]>) -> Option<Strin
                 hit.clone()
             }
         };
-        let what = if what.is_empty() { "actions".to_string() } else { what };
-        Some(format!("{} allows {what} to Principal * without a restricting condition", label(i, st)))
+        let what = if what.is_empty() {
+            "actions".to_string()
+        } else {
+            what
+        };
+        Some(format!(
+            "{} allows {what} to Principal * without a restricting condition",
+            label(i, st)
+        ))
     })
 }
 
@@ -306,7 +318,9 @@ pub fn denies_insecure_transport(doc: &Value) -> Option<String> {
                 && keys.as_object().is_some_and(|m| {
                     m.iter().any(|(k, v)| {
                         k.eq_ignore_ascii_case("aws:SecureTransport")
-                            && values_as_strings(v).iter().any(|s| s.eq_ignore_ascii_case("false"))
+                            && values_as_strings(v)
+                                .iter()
+                                .any(|s| s.eq_ignore_ascii_case("false"))
                     })
                 })
         });

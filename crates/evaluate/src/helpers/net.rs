@@ -24,13 +24,17 @@ pub fn is_internet(n: &IpNet) -> bool {
 pub fn is_private(n: &IpNet) -> bool {
     match n {
         IpNet::V4(n) => {
-            const NETS: [(u8, u8, u8); 4] = [(10, 0, 8), (172, 16, 12), (192, 168, 16), (100, 64, 10)];
+            const NETS: [(u8, u8, u8); 4] =
+                [(10, 0, 8), (172, 16, 12), (192, 168, 16), (100, 64, 10)];
             NETS.iter().any(|(a, b, len)| {
                 Ipv4Net::new([*a, *b, 0, 0].into(), *len).is_ok_and(|p| p.contains(n))
             })
         }
-        IpNet::V6(n) => Ipv6Net::new("fc00::".parse().unwrap_or(std::net::Ipv6Addr::UNSPECIFIED), 7)
-            .is_ok_and(|p| p.contains(n)),
+        IpNet::V6(n) => Ipv6Net::new(
+            "fc00::".parse().unwrap_or(std::net::Ipv6Addr::UNSPECIFIED),
+            7,
+        )
+        .is_ok_and(|p| p.contains(n)),
     }
 }
 

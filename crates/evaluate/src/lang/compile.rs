@@ -172,7 +172,9 @@ impl Compiler<'_> {
                 }
                 let ops = self.op_map(v, &path, element);
                 Some(all_of(
-                    ops.into_iter().map(|op| op_cond(path.clone(), op)).collect(),
+                    ops.into_iter()
+                        .map(|op| op_cond(path.clone(), op))
+                        .collect(),
                 ))
             }
             Kind::Seq(_) => {
@@ -353,8 +355,7 @@ impl Compiler<'_> {
                 Op::Count(Box::new(filter), ops)
             }
             "any" | "all" | "none" => {
-                if !v.as_map().is_some_and(|m| !m.is_empty()) && !matches!(v.kind, Kind::Bool(_))
-                {
+                if v.as_map().is_none_or(|m| m.is_empty()) && !matches!(v.kind, Kind::Bool(_)) {
                     return self.bad_arg(
                         v,
                         name,
@@ -427,12 +428,7 @@ impl Compiler<'_> {
                     Op::PolicyTrustsExternal(ids)
                 }
                 other => {
-                    return self.bad_arg(
-                        v,
-                        name,
-                        "`true` or a list of known account ids",
-                        other,
-                    );
+                    return self.bad_arg(v, name, "`true` or a list of known account ids", other);
                 }
             },
             "path" | "where" => {
@@ -454,10 +450,7 @@ impl Compiler<'_> {
     }
 
     fn bad_arg<T>(&mut self, v: &Node, op: &str, want: &str, got: &Kind) -> Option<T> {
-        self.err(
-            v,
-            format!("`{op}` takes {want}, got {}", got.describe()),
-        );
+        self.err(v, format!("`{op}` takes {want}, got {}", got.describe()));
         None
     }
 
@@ -507,7 +500,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn one_or_many<'n>(v: &'n Node) -> Vec<&'n Node> {
+    fn one_or_many(v: &Node) -> Vec<&Node> {
         match &v.kind {
             Kind::Seq(items) => items.iter().collect(),
             _ => vec![v],
@@ -523,7 +516,9 @@ impl Compiler<'_> {
                 None => {
                     self.err(
                         n,
-                        format!("bad CIDR `{s}`: expected an address or network like 10.0.0.0/8 or ::/0"),
+                        format!(
+                            "bad CIDR `{s}`: expected an address or network like 10.0.0.0/8 or ::/0"
+                        ),
                     );
                     return None;
                 }
@@ -569,7 +564,10 @@ impl Compiler<'_> {
 fn op_cond(path: Path, op: Op) -> Cond {
     match op {
         Op::NotOps(inner) => Cond::Not(Box::new(all_of(
-            inner.into_iter().map(|o| op_cond(path.clone(), o)).collect(),
+            inner
+                .into_iter()
+                .map(|o| op_cond(path.clone(), o))
+                .collect(),
         ))),
         op => test(path, op),
     }

@@ -32,7 +32,9 @@ fn test(t: &Test, cx: &Ctx<'_>, elem: Option<&Value>) -> bool {
         let (found, _) = t.path.visit(cx.resource, elem, &mut |_| true);
         return found == want;
     }
-    let (found, hit) = t.path.visit(cx.resource, elem, &mut |v| holds(&t.op, v, cx));
+    let (found, hit) = t
+        .path
+        .visit(cx.resource, elem, &mut |v| holds(&t.op, v, cx));
     if found { hit } else { t.op.holds_on_missing() }
 }
 
@@ -86,9 +88,13 @@ pub fn holds(op: &Op, v: V<'_>, cx: &Ctx<'_>) -> bool {
         Op::CidrIsPrivate(b) => net_of(v).is_some_and(|n| net::is_private(&n) == *b),
         Op::CidrContains(nets) => net_of(v).is_some_and(|n| nets.iter().any(|x| n.contains(x))),
         Op::CidrWithin(nets) => net_of(v).is_some_and(|n| nets.iter().any(|x| x.contains(&n))),
-        Op::CidrOverlaps(nets) => net_of(v).is_some_and(|n| nets.iter().any(|x| net::overlaps(&n, x))),
+        Op::CidrOverlaps(nets) => {
+            net_of(v).is_some_and(|n| nets.iter().any(|x| net::overlaps(&n, x)))
+        }
         Op::PortIncludes(ports) => v.json().is_some_and(|r| net::port_includes(r, ports)),
-        Op::PolicyAllowsAdmin(b) => v.json().is_some_and(|d| iam::allows_admin(d).is_some() == *b),
+        Op::PolicyAllowsAdmin(b) => v
+            .json()
+            .is_some_and(|d| iam::allows_admin(d).is_some() == *b),
         Op::PolicyPublic(actions) => v
             .json()
             .is_some_and(|d| iam::public_statement(d, actions.as_deref()).is_some()),

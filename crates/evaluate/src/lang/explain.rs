@@ -10,7 +10,12 @@ use super::{Cond, Op, Test, V};
 use crate::helpers::{iam, net};
 
 /// `elem`: the current list element and its concrete path.
-pub fn explain(c: &Cond, cx: &Ctx<'_>, elem: Option<(&Value, &str)>, out: &mut Vec<String>) -> bool {
+pub fn explain(
+    c: &Cond,
+    cx: &Ctx<'_>,
+    elem: Option<(&Value, &str)>,
+    out: &mut Vec<String>,
+) -> bool {
     match c {
         Cond::True => true,
         Cond::All(v) => {
@@ -35,10 +40,8 @@ pub fn explain(c: &Cond, cx: &Ctx<'_>, elem: Option<(&Value, &str)>, out: &mut V
         }
         Cond::Not(c) => {
             let holds = !eval::eval(c, cx, elem.map(|e| e.0));
-            if holds {
-                if let Cond::Test(t) = c.as_ref() {
-                    negated(t, cx, elem, out);
-                }
+            if holds && let Cond::Test(t) = c.as_ref() {
+                negated(t, cx, elem, out);
             }
             holds
         }
@@ -87,10 +90,8 @@ fn test(t: &Test, cx: &Ctx<'_>, elem: Option<(&Value, &str)>, out: &mut Vec<Stri
         return ok;
     }
     if let Op::Exists(want) = t.op {
-        if want {
-            if let Some((p, v)) = vals.first() {
-                out.push(format!("{p} = {}", v.render()));
-            }
+        if want && let Some((p, v)) = vals.first() {
+            out.push(format!("{p} = {}", v.render()));
         }
         return want;
     }

@@ -72,9 +72,7 @@ pub fn contains_ci(v: V<'_>, lower: &str) -> bool {
             .iter()
             .any(|x| x.as_str().is_some_and(|s| eq_ci(s, lower))),
         V::Tags(t) => t.keys().any(|k| eq_ci(k, lower)),
-        _ => v
-            .as_str()
-            .is_some_and(|a| a.to_lowercase().contains(lower)),
+        _ => v.as_str().is_some_and(|a| a.to_lowercase().contains(lower)),
     }
 }
 

@@ -230,9 +230,7 @@ fn split(body: &str) -> Result<Vec<Seg>, String> {
                 if !expect_name {
                     return bad("expected `.` or `[` after `]`");
                 }
-                let end = body[i..]
-                    .find(['.', '['])
-                    .map_or(body.len(), |e| i + e);
+                let end = body[i..].find(['.', '[']).map_or(body.len(), |e| i + e);
                 let name = &body[i..end];
                 if name.contains(['*', ']', ' ']) {
                     return bad(&format!(
@@ -421,10 +419,7 @@ mod tests {
                 .root,
             Root::Tag("aws:cloudformation:stack-name".into())
         );
-        assert_eq!(
-            parse("props.a[2]", false).unwrap().segs[1],
-            Seg::Index(2)
-        );
+        assert_eq!(parse("props.a[2]", false).unwrap().segs[1], Seg::Index(2));
         assert_eq!(parse("status", true).unwrap().root, Root::Element);
         assert_eq!(parse("@", true).unwrap().segs, vec![]);
         assert_eq!(parse("$.props.x", true).unwrap().root, Root::Props);
@@ -465,7 +460,9 @@ mod tests {
         assert_eq!(seen, vec![1.0, 3.0]);
         let named: Vec<String> = p.collect(&r, None, "").into_iter().map(|x| x.0).collect();
         assert_eq!(named, vec!["props.a[0].b", "props.a[2].b"]);
-        let (found, _) = parse("props.zz", false).unwrap().visit(&r, None, &mut |_| true);
+        let (found, _) = parse("props.zz", false)
+            .unwrap()
+            .visit(&r, None, &mut |_| true);
         assert!(!found);
     }
 }

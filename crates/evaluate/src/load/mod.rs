@@ -117,21 +117,21 @@ pub fn compile_all(sources: &[Source], diags: &mut Vec<Diagnostic>) -> Vec<Rule>
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         // Report duplicates even when the rule has other errors.
-        if let Some(idn) = root.get("id") {
-            if let Some(id) = idn.as_str() {
-                if let Some((f, l, c)) = ids.get(id) {
-                    diags.push(Diagnostic::new(
-                        &src.display,
-                        idn.pos,
-                        format!("duplicate rule id `{id}`: already defined in {f}:{l}:{c}"),
-                    ));
-                    continue;
-                }
-                ids.insert(
-                    id.to_string(),
-                    (src.display.clone(), idn.pos.line, idn.pos.column),
-                );
+        if let Some(idn) = root.get("id")
+            && let Some(id) = idn.as_str()
+        {
+            if let Some((f, l, c)) = ids.get(id) {
+                diags.push(Diagnostic::new(
+                    &src.display,
+                    idn.pos,
+                    format!("duplicate rule id `{id}`: already defined in {f}:{l}:{c}"),
+                ));
+                continue;
             }
+            ids.insert(
+                id.to_string(),
+                (src.display.clone(), idn.pos.line, idn.pos.column),
+            );
         }
         if let Some(rule) = read::read_rule(&root, &src.display, &stem, diags) {
             rules.push(rule);

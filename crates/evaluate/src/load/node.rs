@@ -157,10 +157,10 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
 fn first_line(s: &str) -> String {
     let line = s.lines().next().unwrap_or("invalid YAML").trim();
     let line = line.strip_prefix("error: ").unwrap_or(line);
-    if line.starts_with("line ") {
-        if let Some((_, rest)) = line.split_once(": ") {
-            return format!("invalid YAML: {}", rest.trim());
-        }
+    if line.starts_with("line ")
+        && let Some((_, rest)) = line.split_once(": ")
+    {
+        return format!("invalid YAML: {}", rest.trim());
     }
     format!("invalid YAML: {line}")
 }

@@ -48,26 +48,39 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
     let id = rd.req_string(&o, "id");
     if let (Some(id), Some(n)) = (&id, root.get("id")) {
         if !is_kebab(id) {
-            rd.err(n, format!("rule id `{id}` must be kebab-case (a-z, 0-9 and single dashes)"));
+            rd.err(
+                n,
+                format!("rule id `{id}` must be kebab-case (a-z, 0-9 and single dashes)"),
+            );
         } else if id != stem {
             rd.err(n, format!("rule id `{id}` does not match the file name `{stem}`: name the file `{id}.yaml`"));
         }
     }
-    let status = rd.required(&o, "status").and_then(|n| parse_enum::<RuleStatus>(&mut rd, n));
+    let status = rd
+        .required(&o, "status")
+        .and_then(|n| parse_enum::<RuleStatus>(&mut rd, n));
     let since = rd.req_string(&o, "since");
-    if let (Some(s), Some(n)) = (&since, root.get("since")) {
-        if !is_version(s) {
-            rd.err(n, format!("`since` must be a version like 0.1.0, got `{s}`"));
-        }
+    if let (Some(s), Some(n)) = (&since, root.get("since"))
+        && !is_version(s)
+    {
+        rd.err(
+            n,
+            format!("`since` must be a version like 0.1.0, got `{s}`"),
+        );
     }
     let title = localized(&mut rd, &o, "title");
     let description = localized(&mut rd, &o, "description");
-    let severity = rd.required(&o, "severity").and_then(|n| parse_enum::<Severity>(&mut rd, n));
+    let severity = rd
+        .required(&o, "severity")
+        .and_then(|n| parse_enum::<Severity>(&mut rd, n));
     let resource_type = rd.req_string(&o, "resource");
-    if let (Some(t), Some(n)) = (&resource_type, root.get("resource")) {
-        if !is_resource_type(t) {
-            rd.err(n, format!("resource type `{t}` must look like `aws.<service>.<kind>` (lower case)"));
-        }
+    if let (Some(t), Some(n)) = (&resource_type, root.get("resource"))
+        && !is_resource_type(t)
+    {
+        rd.err(
+            n,
+            format!("resource type `{t}` must look like `aws.<service>.<kind>` (lower case)"),
+        );
     }
     let remediation = remediation(&mut rd, &o);
     let fix = rd.opt_string(&o, "fix");
@@ -78,7 +91,11 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
             if is_mitre(&m) {
                 Some(m)
             } else {
-                rd.diags.push(Diagnostic::new(file, pos, format!("`{m}` is not a MITRE ATT&CK technique id like T1530 or T1078.004")));
+                rd.diags.push(Diagnostic::new(
+                    file,
+                    pos,
+                    format!("`{m}` is not a MITRE ATT&CK technique id like T1530 or T1078.004"),
+                ));
                 None
             }
         })
@@ -90,7 +107,11 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
             if u.starts_with("https://") || u.starts_with("http://") {
                 Some(u)
             } else {
-                rd.diags.push(Diagnostic::new(file, pos, format!("reference `{u}` is not an http(s) URL")));
+                rd.diags.push(Diagnostic::new(
+                    file,
+                    pos,
+                    format!("reference `{u}` is not an http(s) URL"),
+                ));
                 None
             }
         })
@@ -98,15 +119,26 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
     let reason = template(&mut rd, &o, "reason");
     let pass_reason = template(&mut rd, &o, "pass_reason");
 
-    let mut cc = Compiler { file, diags: rd.diags };
+    let mut cc = Compiler {
+        file,
+        diags: rd.diags,
+    };
     let applies_if = root.get("applies_if").map(|n| cc.cond(n, false));
     let fail_if = root.get("fail_if").map(|n| cc.cond(n, false));
-    let mut rd = Reader { file, diags: cc.diags };
+    let mut rd = Reader {
+        file,
+        diags: cc.diags,
+    };
     if fail_if.is_none() {
         rd.err(root, "missing required key `fail_if` in the rule");
     }
 
-    let tests = tests(&mut rd, &o, resource_type.as_deref().unwrap_or(""), id.as_deref().unwrap_or("rule"));
+    let tests = tests(
+        &mut rd,
+        &o,
+        resource_type.as_deref().unwrap_or(""),
+        id.as_deref().unwrap_or("rule"),
+    );
 
     if rd.diags.len() > before {
         return None;
@@ -180,7 +212,11 @@ fn localized_node(rd: &mut Reader<'_>, n: &Node, key: &'static str) -> Option<Lo
 
 fn remediation(rd: &mut Reader<'_>, o: &Obj<'_>) -> Option<Remediation> {
     let n = rd.required(o, "remediation")?;
-    let ro = rd.obj(n, "`remediation`", &["en", "ko", "cli", "terraform", "console"])?;
+    let ro = rd.obj(
+        n,
+        "`remediation`",
+        &["en", "ko", "cli", "terraform", "console"],
+    )?;
     let en = rd.req_string(&ro, "en");
     let ko = rd.req_string(&ro, "ko");
     let cli = rd.opt_string(&ro, "cli");
@@ -214,7 +250,13 @@ fn tests(rd: &mut Reader<'_>, o: &Obj<'_>, rtype: &str, id: &str) -> Vec<TestCas
         return Vec::new();
     };
     let Some(items) = n.as_seq() else {
-        rd.err(n, format!("`tests` must be a list of test cases, got {}", n.kind.describe()));
+        rd.err(
+            n,
+            format!(
+                "`tests` must be a list of test cases, got {}",
+                n.kind.describe()
+            ),
+        );
         return Vec::new();
     };
     let mut out: Vec<TestCase> = Vec::new();
@@ -237,14 +279,21 @@ fn tests(rd: &mut Reader<'_>, o: &Obj<'_>, rtype: &str, id: &str) -> Vec<TestCas
             missing.push("`pass`");
         }
         if !missing.is_empty() {
-            rd.err(n, format!("tests need at least one {} case", missing.join(" and one ")));
+            rd.err(
+                n,
+                format!("tests need at least one {} case", missing.join(" and one ")),
+            );
         }
     }
     out
 }
 
 fn test_case(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str) -> Option<TestCase> {
-    let o = rd.obj(n, "a test case", &["name", "expect", "resource", "now", "reason_contains"])?;
+    let o = rd.obj(
+        n,
+        "a test case",
+        &["name", "expect", "resource", "now", "reason_contains"],
+    )?;
     let name = rd.req_string(&o, "name");
     let expect = rd.required(&o, "expect").and_then(|e| {
         let s = rd.string(e, "`expect`")?;
@@ -254,7 +303,12 @@ fn test_case(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str) -> Option<Tes
             "not_applicable" => Expect::NotApplicable,
             "error" => Expect::Error,
             _ => {
-                rd.err(e, format!("unknown expectation `{s}` (expected pass, fail, not_applicable or error)"));
+                rd.err(
+                    e,
+                    format!(
+                        "unknown expectation `{s}` (expected pass, fail, not_applicable or error)"
+                    ),
+                );
                 return None;
             }
         };
@@ -275,7 +329,8 @@ fn test_case(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str) -> Option<Tes
     };
     let reason_contains = rd.opt_string(&o, "reason_contains");
     let rnode = rd.required(&o, "resource");
-    let resource = rnode.and_then(|r| test_resource(rd, r, rtype, id, name.as_deref().unwrap_or("case")));
+    let resource =
+        rnode.and_then(|r| test_resource(rd, r, rtype, id, name.as_deref().unwrap_or("case")));
     Some(TestCase {
         name: name?,
         expect: expect?,
@@ -285,30 +340,57 @@ fn test_case(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str) -> Option<Tes
     })
 }
 
-fn test_resource(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str, case: &str) -> Option<Resource> {
-    let _shape = rd.obj(n, "a test resource", &["uid", "name", "account", "region", "tags", "props", "errors"])?;
+fn test_resource(
+    rd: &mut Reader<'_>,
+    n: &Node,
+    rtype: &str,
+    id: &str,
+    case: &str,
+) -> Option<Resource> {
+    let _shape = rd.obj(
+        n,
+        "a test resource",
+        &[
+            "uid", "name", "account", "region", "tags", "props", "errors",
+        ],
+    )?;
     let mut ok = true;
     if let Some(t) = n.get("tags") {
         match t.as_map() {
             Some(entries) => {
                 for (_, v) in entries {
                     if !matches!(v.kind, Kind::Str(_)) {
-                        rd.err(v, format!("tag values are strings: quote it (got {})", v.kind.describe()));
+                        rd.err(
+                            v,
+                            format!(
+                                "tag values are strings: quote it (got {})",
+                                v.kind.describe()
+                            ),
+                        );
                         ok = false;
                     }
                 }
             }
             None => {
-                rd.err(t, format!("`tags` must be a mapping of strings, got {}", t.kind.describe()));
+                rd.err(
+                    t,
+                    format!(
+                        "`tags` must be a mapping of strings, got {}",
+                        t.kind.describe()
+                    ),
+                );
                 ok = false;
             }
         }
     }
-    if let Some(p) = n.get("props") {
-        if p.as_map().is_none() {
-            rd.err(p, format!("`props` must be a mapping, got {}", p.kind.describe()));
-            ok = false;
-        }
+    if let Some(p) = n.get("props")
+        && p.as_map().is_none()
+    {
+        rd.err(
+            p,
+            format!("`props` must be a mapping, got {}", p.kind.describe()),
+        );
+        ok = false;
     }
     for key in ["uid", "name", "account", "region"] {
         if let Some(v) = n.get(key) {
@@ -320,8 +402,11 @@ fn test_resource(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str, case: &st
     }
     let mut json = n.to_json();
     let m = json.as_object_mut()?;
-    let slug = case.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-");
-    m.entry("uid").or_insert_with(|| format!("test:{id}:{slug}").into());
+    let slug = case
+        .to_lowercase()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+    m.entry("uid")
+        .or_insert_with(|| format!("test:{id}:{slug}").into());
     m.entry("account").or_insert_with(|| TEST_ACCOUNT.into());
     m.entry("region").or_insert_with(|| TEST_REGION.into());
     m.insert("type".into(), rtype.into());
@@ -336,20 +421,28 @@ fn test_resource(rd: &mut Reader<'_>, n: &Node, rtype: &str, id: &str, case: &st
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()
-        && s.split('-')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && s.split('-').all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 fn is_version(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
-    (2..=3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_resource_type(s: &str) -> bool {
     let parts: Vec<&str> = s.split('.').collect();
     parts.len() >= 3
         && parts.iter().all(|p| {
-            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         })
 }
 

@@ -21,9 +21,17 @@ impl Reader<'_> {
     }
 
     /// Checks that `n` is a mapping with only `allowed` keys, each once.
-    pub fn obj<'n>(&mut self, n: &'n Node, what: &'static str, allowed: &[&str]) -> Option<Obj<'n>> {
+    pub fn obj<'n>(
+        &mut self,
+        n: &'n Node,
+        what: &'static str,
+        allowed: &[&str],
+    ) -> Option<Obj<'n>> {
         let Some(entries) = n.as_map() else {
-            self.err(n, format!("{what} must be a mapping, got {}", n.kind.describe()));
+            self.err(
+                n,
+                format!("{what} must be a mapping, got {}", n.kind.describe()),
+            );
             return None;
         };
         let mut seen: Vec<&str> = Vec::new();
@@ -39,7 +47,10 @@ impl Reader<'_> {
             if !allowed.contains(&key) {
                 self.err(
                     k,
-                    format!("unknown key `{key}` in {what} (expected one of: {})", allowed.join(", ")),
+                    format!(
+                        "unknown key `{key}` in {what} (expected one of: {})",
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -49,7 +60,10 @@ impl Reader<'_> {
     pub fn required<'n>(&mut self, o: &Obj<'n>, key: &str) -> Option<&'n Node> {
         let v = o.node.get(key);
         if v.is_none() {
-            self.err(o.node, format!("missing required key `{key}` in {}", o.what));
+            self.err(
+                o.node,
+                format!("missing required key `{key}` in {}", o.what),
+            );
         }
         v
     }
@@ -62,7 +76,10 @@ impl Reader<'_> {
                 None
             }
             other => {
-                self.err(n, format!("{what} must be a string, got {}", other.describe()));
+                self.err(
+                    n,
+                    format!("{what} must be a string, got {}", other.describe()),
+                );
                 None
             }
         }
@@ -83,12 +100,21 @@ impl Reader<'_> {
             return Vec::new();
         };
         let Some(items) = n.as_seq() else {
-            self.err(n, format!("`{key}` must be a list of strings, got {}", n.kind.describe()));
+            self.err(
+                n,
+                format!(
+                    "`{key}` must be a list of strings, got {}",
+                    n.kind.describe()
+                ),
+            );
             return Vec::new();
         };
         items
             .iter()
-            .filter_map(|i| self.string(i, &format!("an entry of `{key}`")).map(|s| (s, i.pos)))
+            .filter_map(|i| {
+                self.string(i, &format!("an entry of `{key}`"))
+                    .map(|s| (s, i.pos))
+            })
             .collect()
     }
 }

@@ -52,7 +52,11 @@ fn inline_tests_cover_every_expectation() {
     let set = RuleSet::from_sources(&[("t/s3-policy-public.yaml", RULE)]).unwrap();
     let report = crate::run_tests(&set);
     assert_eq!(report.cases.len(), 4);
-    assert!(report.all_passed(), "{:?}", report.failures().collect::<Vec<_>>());
+    assert!(
+        report.all_passed(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -132,11 +136,17 @@ fn findings_statuses_and_reasons() {
         ]
     );
     let scope = &f[4];
-    assert_eq!(scope.id, finding_id("s3-policy-public", "scope:2:r2:aws.s3.bucket"));
+    assert_eq!(
+        scope.id,
+        finding_id("s3-policy-public", "scope:2:r2:aws.s3.bucket")
+    );
     assert_eq!(scope.resource_name, "aws.s3.bucket");
     assert_eq!((scope.account.as_str(), scope.region.as_str()), ("2", "r2"));
     assert_eq!(f[0].id, finding_id("s3-policy-public", "arn:aws:s3:::a"));
-    assert!(f.iter().all(|f| f.first_seen.is_none() && f.last_seen.is_none() && f.resolved_at.is_none()));
+    assert!(
+        f.iter()
+            .all(|f| f.first_seen.is_none() && f.last_seen.is_none() && f.resolved_at.is_none())
+    );
 }
 
 #[test]
@@ -144,12 +154,19 @@ fn parallel_evaluation_matches_single_threaded() {
     let set = RuleSet::from_sources(&[("t/s3-policy-public.yaml", RULE)]).unwrap();
     let resources: Vec<Resource> = (0..10_000)
         .map(|i| {
-            let p = if i % 3 == 0 { public_policy() } else { json!(null) };
+            let p = if i % 3 == 0 {
+                public_policy()
+            } else {
+                json!(null)
+            };
             bucket(&format!("b{i}"), "1", "r", p)
         })
         .collect();
     let now = "2026-01-01T00:00:00Z".parse().unwrap();
     let single = crate::evaluate_resources(&set, &resources, now);
-    let inv = Inventory { resources, ..Inventory::default() };
+    let inv = Inventory {
+        resources,
+        ..Inventory::default()
+    };
     assert_eq!(evaluate(&set, &inv, now), single);
 }

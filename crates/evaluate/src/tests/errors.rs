@@ -7,36 +7,63 @@ use crate::RuleSet;
 fn condition_errors_have_positions() {
     assert_eq!(
         errors("prop.x: 1"),
-        vec!["1:1: unknown path root `prop` in `prop.x`: expected uid, type, account, region, name, tags.<key> or props.<field>"]
+        vec![
+            "1:1: unknown path root `prop` in `prop.x`: expected uid, type, account, region, name, tags.<key> or props.<field>"
+        ]
     );
     assert_eq!(
         errors("props.x:\n  eqq: 1"),
         vec!["2:3: unknown operator `eqq`; did you mean `eq`? (see docs/rules.md for the list)"]
     );
-    assert_eq!(errors("props.x: {regex: '(a'}")[0], "1:18: bad regex `(a`: error: unclosed group");
+    assert_eq!(
+        errors("props.x: {regex: '(a'}")[0],
+        "1:18: bad regex `(a`: error: unclosed group"
+    );
     assert_eq!(
         errors("props.x: {cidr_contains: 10.0.0.0/33}"),
-        vec!["1:26: bad CIDR `10.0.0.0/33`: expected an address or network like 10.0.0.0/8 or ::/0"]
+        vec![
+            "1:26: bad CIDR `10.0.0.0/33`: expected an address or network like 10.0.0.0/8 or ::/0"
+        ]
     );
-    assert_eq!(errors("props.x: {gt: [1]}"), vec!["1:15: `gt` takes a number or a string, got a list"]);
-    assert_eq!(errors("props.x: {exists: yes please}"), vec!["1:19: `exists` takes true or false, got a string"]);
-    assert_eq!(errors("props.x: {port_includes: 70000}"), vec!["1:26: port 70000 is out of range 0-65535"]);
+    assert_eq!(
+        errors("props.x: {gt: [1]}"),
+        vec!["1:15: `gt` takes a number or a string, got a list"]
+    );
+    assert_eq!(
+        errors("props.x: {exists: yes please}"),
+        vec!["1:19: `exists` takes true or false, got a string"]
+    );
+    assert_eq!(
+        errors("props.x: {port_includes: 70000}"),
+        vec!["1:26: port 70000 is out of range 0-65535"]
+    );
     assert_eq!(
         errors("props.x: {policy_allows: GetObject}"),
-        vec!["1:26: `GetObject` is not an IAM action: expected `service:Action` such as `s3:GetObject`"]
+        vec![
+            "1:26: `GetObject` is not an IAM action: expected `service:Action` such as `s3:GetObject`"
+        ]
     );
     assert_eq!(
         errors("eq: 1"),
-        vec!["1:1: operator `eq` needs a path: write `some.path: {eq: ...}` or `{path: some.path, eq: ...}`"]
+        vec![
+            "1:1: operator `eq` needs a path: write `some.path: {eq: ...}` or `{path: some.path, eq: ...}`"
+        ]
     );
-    assert_eq!(errors("any: {props.x: 1}"), vec!["1:1: `any` takes a non-empty list of conditions, got a mapping"]);
+    assert_eq!(
+        errors("any: {props.x: 1}"),
+        vec!["1:1: `any` takes a non-empty list of conditions, got a mapping"]
+    );
     assert_eq!(
         errors("props.x: [1, 2]"),
-        vec!["1:10: a list here is ambiguous: write `props.x: {in: [...]}` for membership or `props.x: {eq: [...]}` to compare a whole list"]
+        vec![
+            "1:10: a list here is ambiguous: write `props.x: {in: [...]}` for membership or `props.x: {eq: [...]}` to compare a whole list"
+        ]
     );
     assert_eq!(
         errors("props.ingress[x].a: 1"),
-        vec!["1:1: malformed path `props.ingress[x].a`: `[x]` is not `[*]`, an index like `[0]` or a quoted key like `[\"a.b\"]`"]
+        vec![
+            "1:1: malformed path `props.ingress[x].a`: `[x]` is not `[*]`, an index like `[0]` or a quoted key like `[\"a.b\"]`"
+        ]
     );
     // Several problems at once, nested inside quantifiers.
     let e = errors("props.l:\n  any:\n    a: {bogus: 1}\n    b: {in: 3}\nname: {lt: {}}\n");
@@ -87,7 +114,10 @@ fn rule_file_errors() {
     let bad = GOOD
         .replace("severity: low", "severity: urgent\ncolour: red")
         .replace("title: {en: Demo, ko: 데모}", "title: {en: Demo}")
-        .replace("  - {name: on, expect: pass, resource: {props: {versioning: {status: Enabled}}}}\n", "");
+        .replace(
+            "  - {name: on, expect: pass, resource: {props: {versioning: {status: Enabled}}}}\n",
+            "",
+        );
     assert_eq!(
         load_err(&[("x/demo-rule.yaml", &bad)]),
         vec![
@@ -99,8 +129,14 @@ fn rule_file_errors() {
     );
     let bad = GOOD
         .replace("id: demo-rule", "id: Demo_Rule")
-        .replace("since: 0.1.0", "since: soon\nmitre: [T15, T1078.004]\nreferences: [docs.aws]")
-        .replace("resource: {props: {versioning: {status: Suspended}}}", "resource: {props: [1], tags: {pii: true}, colour: 1}");
+        .replace(
+            "since: 0.1.0",
+            "since: soon\nmitre: [T15, T1078.004]\nreferences: [docs.aws]",
+        )
+        .replace(
+            "resource: {props: {versioning: {status: Suspended}}}",
+            "resource: {props: [1], tags: {pii: true}, colour: 1}",
+        );
     assert_eq!(
         load_err(&[("x/demo-rule.yaml", &bad)]),
         vec![
@@ -117,19 +153,23 @@ fn rule_file_errors() {
 
 #[test]
 fn yaml_syntax_error_and_duplicate_ids() {
-    let e = load_err(&[("a/demo-rule.yaml", "id: [unclosed\n"), ]);
+    let e = load_err(&[("a/demo-rule.yaml", "id: [unclosed\n")]);
     assert_eq!(e.len(), 1);
     assert!(e[0].starts_with("a/demo-rule.yaml:"), "{}", e[0]);
     assert!(e[0].contains("invalid YAML"), "{}", e[0]);
     let e = load_err(&[("a/demo-rule.yaml", GOOD), ("b/demo-rule.yaml", GOOD)]);
     assert_eq!(
         e,
-        vec!["b/demo-rule.yaml:1:5: duplicate rule id `demo-rule`: already defined in a/demo-rule.yaml:1:5"]
+        vec![
+            "b/demo-rule.yaml:1:5: duplicate rule id `demo-rule`: already defined in a/demo-rule.yaml:1:5"
+        ]
     );
     let e = load_err(&[("a/other.yaml", GOOD)]);
     assert_eq!(
         e,
-        vec!["a/other.yaml:1:5: rule id `demo-rule` does not match the file name `other`: name the file `demo-rule.yaml`"]
+        vec![
+            "a/other.yaml:1:5: rule id `demo-rule` does not match the file name `other`: name the file `demo-rule.yaml`"
+        ]
     );
 }
 
@@ -139,12 +179,24 @@ fn ten_broken_files_report_ten_errors_or_more() {
     let breakages: [(&str, &str); 10] = [
         ("severity: low", "severity: huge"),
         ("status: preview", "status: beta"),
-        ("props.versioning.status: {ne: Enabled}", "props.versioning.status: {nee: Enabled}"),
-        ("props.versioning.status: {ne: Enabled}", "prop.versioning.status: Enabled"),
-        ("props.versioning.status: {ne: Enabled}", "props.name: {regex: '[a'}"),
+        (
+            "props.versioning.status: {ne: Enabled}",
+            "props.versioning.status: {nee: Enabled}",
+        ),
+        (
+            "props.versioning.status: {ne: Enabled}",
+            "prop.versioning.status: Enabled",
+        ),
+        (
+            "props.versioning.status: {ne: Enabled}",
+            "props.name: {regex: '[a'}",
+        ),
         ("resource: aws.s3.bucket", "resource: S3Bucket"),
         ("since: 0.1.0", "since: 0.1.0\nextra: 1"),
-        ("remediation: {en: Enable it, ko: 켜십시오}", "remediation: {en: Enable it}"),
+        (
+            "remediation: {en: Enable it, ko: 켜십시오}",
+            "remediation: {en: Enable it}",
+        ),
         ("title: {en: Demo, ko: 데모}", "title: [Demo]"),
         ("fail_if:", "fail_if: [\n"),
     ];
@@ -153,7 +205,11 @@ fn ten_broken_files_report_ten_errors_or_more() {
         std::fs::create_dir_all(&sub).unwrap();
         let id = format!("broken-{i}");
         let text = GOOD.replace("demo-rule", &id).replace(from, to);
-        assert_ne!(text, GOOD.replace("demo-rule", &id), "breakage {i} did not apply");
+        assert_ne!(
+            text,
+            GOOD.replace("demo-rule", &id),
+            "breakage {i} did not apply"
+        );
         std::fs::write(sub.join(format!("{id}.yaml")), text).unwrap();
     }
     let err = RuleSet::load(false, &[dir.path().to_path_buf()]).unwrap_err();

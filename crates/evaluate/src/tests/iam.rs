@@ -29,9 +29,12 @@ fn allows_admin() {
     assert!(iam::allows_admin(&scoped).is_none());
     let s3 = doc(json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]));
     assert!(iam::allows_admin(&s3).is_none());
-    let not_action = doc(json!([{"Effect": "Allow", "NotAction": ["s3:DeleteBucket"], "Resource": "*"}]));
+    let not_action =
+        doc(json!([{"Effect": "Allow", "NotAction": ["s3:DeleteBucket"], "Resource": "*"}]));
     assert!(iam::allows_admin(&not_action).is_some());
-    let not_iam = doc(json!([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]));
+    let not_iam = doc(
+        json!([{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}]),
+    );
     assert!(iam::allows_admin(&not_iam).is_none());
     let denied = doc(json!([
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
@@ -41,10 +44,19 @@ fn allows_admin() {
     // JSON strings are parsed.
     let text = Value::String(admin.to_string());
     assert!(iam::allows_admin(&text).is_some());
-    assert!(holds("props.document: {policy_allows_admin: true}", json!({"document": admin.clone()})));
-    assert!(holds("props.document: {policy_allows_admin: false}", json!({"document": s3})));
+    assert!(holds(
+        "props.document: {policy_allows_admin: true}",
+        json!({"document": admin.clone()})
+    ));
+    assert!(holds(
+        "props.document: {policy_allows_admin: false}",
+        json!({"document": s3})
+    ));
     assert_eq!(
-        witnesses("props.document: {policy_allows_admin: true}", json!({"document": admin})),
+        witnesses(
+            "props.document: {policy_allows_admin: true}",
+            json!({"document": admin})
+        ),
         vec!["props.document: Statement[0] allows Action * on Resource *"]
     );
 }
@@ -60,29 +72,53 @@ fn public_principal_and_conditions() {
     };
     assert!(public(Value::Null));
     assert!(public(json!({"Bool": {"aws:SecureTransport": "true"}})));
-    assert!(!public(json!({"StringEquals": {"aws:SourceAccount": "111111111111"}})));
-    assert!(!public(json!({"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::111111111111:distribution/X"}})));
-    assert!(!public(json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})));
-    assert!(!public(json!({"StringEquals": {"AWS:SourceVpce": "vpce-1"}})));
-    assert!(!public(json!({"IpAddress": {"aws:SourceIp": ["10.0.0.0/8"]}})));
+    assert!(!public(
+        json!({"StringEquals": {"aws:SourceAccount": "111111111111"}})
+    ));
+    assert!(!public(
+        json!({"ArnLike": {"aws:SourceArn": "arn:aws:cloudfront::111111111111:distribution/X"}})
+    ));
+    assert!(!public(
+        json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc"}})
+    ));
+    assert!(!public(
+        json!({"StringEquals": {"AWS:SourceVpce": "vpce-1"}})
+    ));
+    assert!(!public(
+        json!({"IpAddress": {"aws:SourceIp": ["10.0.0.0/8"]}})
+    ));
     assert!(public(json!({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})));
-    assert!(public(json!({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})));
-    assert!(public(json!({"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}})));
+    assert!(public(
+        json!({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
+    ));
+    assert!(public(
+        json!({"StringEqualsIfExists": {"aws:SourceAccount": "111111111111"}})
+    ));
     assert!(public(json!({"StringLike": {"aws:PrincipalOrgID": "*"}})));
 
-    let aws_star = doc(json!([{"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:*", "Resource": "*"}]));
+    let aws_star = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "s3:*", "Resource": "*"}]),
+    );
     assert!(iam::public_statement(&aws_star, None).is_some());
-    let account = doc(json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "s3:*", "Resource": "*"}]));
+    let account = doc(
+        json!([{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "s3:*", "Resource": "*"}]),
+    );
     assert!(iam::public_statement(&account, None).is_none());
-    let deny = doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]));
+    let deny =
+        doc(json!([{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]));
     assert!(iam::public_statement(&deny, None).is_none());
 
     // With actions: only statements granting one of them.
-    let put = doc(json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}]));
+    let put = doc(
+        json!([{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}]),
+    );
     let read = ["s3:GetObject".to_string()];
     assert!(iam::public_statement(&put, Some(&read)).is_none());
     assert!(iam::public_statement(&aws_star, Some(&read)).is_some());
-    assert!(holds("props.policy: {policy_public: [s3:GetObject, s3:ListBucket]}", json!({"policy": aws_star})));
+    assert!(holds(
+        "props.policy: {policy_public: [s3:GetObject, s3:ListBucket]}",
+        json!({"policy": aws_star})
+    ));
 }
 
 #[test]
@@ -109,28 +145,45 @@ fn allows_action() {
         {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}
     ]));
     assert!(iam::allows_action(&cond_deny, &["s3:GetObject".into()]).is_some());
-    assert!(holds("props.d: {policy_allows: 'iam:PassRole'}", json!({"d": doc(json!([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]))})));
+    assert!(holds(
+        "props.d: {policy_allows: 'iam:PassRole'}",
+        json!({"d": doc(json!([{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]))})
+    ));
 }
 
 #[test]
 fn trusts_external() {
     let own = "111111111111";
-    let trust = |p: Value| doc(json!([{"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"}]));
+    let trust =
+        |p: Value| doc(json!([{"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRole"}]));
     let t = |p: Value, known: &[&str]| {
         let known: Vec<String> = known.iter().map(|s| s.to_string()).collect();
         iam::trusts_external(&trust(p), own, &known)
     };
     assert!(t(json!({"AWS": "arn:aws:iam::222222222222:root"}), &[]).is_some());
-    assert!(t(json!({"AWS": "arn:aws:iam::222222222222:root"}), &["222222222222"]).is_none());
+    assert!(
+        t(
+            json!({"AWS": "arn:aws:iam::222222222222:root"}),
+            &["222222222222"]
+        )
+        .is_none()
+    );
     assert!(t(json!({"AWS": "arn:aws:iam::111111111111:role/x"}), &[]).is_none());
     assert!(t(json!({"AWS": "333333333333"}), &[]).is_some());
     assert!(t(json!({"Service": "ec2.amazonaws.com"}), &[]).is_none());
     assert!(t(json!({"AWS": "*"}), &[]).is_some());
     assert!(t(json!("*"), &[]).is_some());
-    let d = trust(json!({"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::444444444444:user/bob"]}));
+    let d = trust(
+        json!({"AWS": ["arn:aws:iam::111111111111:root", "arn:aws:iam::444444444444:user/bob"]}),
+    );
     assert_eq!(
-        witnesses("props.trust_policy: {policy_trusts_external: true}", json!({"trust_policy": d.clone()})),
-        vec!["props.trust_policy: Statement[0] trusts account 444444444444 (arn:aws:iam::444444444444:user/bob)"]
+        witnesses(
+            "props.trust_policy: {policy_trusts_external: true}",
+            json!({"trust_policy": d.clone()})
+        ),
+        vec![
+            "props.trust_policy: Statement[0] trusts account 444444444444 (arn:aws:iam::444444444444:user/bob)"
+        ]
     );
     assert!(!holds(
         "props.trust_policy: {policy_trusts_external: ['444444444444']}",
@@ -161,5 +214,8 @@ fn denies_insecure_transport() {
         "Condition": {"Bool": {"aws:SecureTransport": "false"}}
     }]));
     assert!(iam::denies_insecure_transport(&put_only).is_none());
-    assert!(holds("props.policy: {policy_denies_insecure_transport: false}", json!({"policy": allow_tls})));
+    assert!(holds(
+        "props.policy: {policy_denies_insecure_transport: false}",
+        json!({"policy": allow_tls})
+    ));
 }

@@ -27,13 +27,24 @@ fn resource(props: Value) -> Resource {
 pub fn holds(cond: &str, props: Value) -> bool {
     let n = node::parse(cond).unwrap();
     let mut diags = Vec::new();
-    let c = Compiler { file: "t.yaml", diags: &mut diags }.cond(&n, false);
+    let c = Compiler {
+        file: "t.yaml",
+        diags: &mut diags,
+    }
+    .cond(&n, false);
     assert!(diags.is_empty(), "{cond}: {diags:?}");
     let r = resource(props);
-    let cx = Ctx { resource: &r, now: now() };
+    let cx = Ctx {
+        resource: &r,
+        now: now(),
+    };
     let fast = eval(&c, &cx, None);
     let mut w = Vec::new();
-    assert_eq!(fast, explain(&c, &cx, None, &mut w), "explain disagrees on {cond}");
+    assert_eq!(
+        fast,
+        explain(&c, &cx, None, &mut w),
+        "explain disagrees on {cond}"
+    );
     fast
 }
 
@@ -41,9 +52,16 @@ pub fn holds(cond: &str, props: Value) -> bool {
 pub fn witnesses(cond: &str, props: Value) -> Vec<String> {
     let n = node::parse(cond).unwrap();
     let mut diags = Vec::new();
-    let c = Compiler { file: "t.yaml", diags: &mut diags }.cond(&n, false);
+    let c = Compiler {
+        file: "t.yaml",
+        diags: &mut diags,
+    }
+    .cond(&n, false);
     let r = resource(props);
-    let cx = Ctx { resource: &r, now: now() };
+    let cx = Ctx {
+        resource: &r,
+        now: now(),
+    };
     let mut w = Vec::new();
     assert!(explain(&c, &cx, None, &mut w), "{cond} is false");
     w
@@ -53,7 +71,11 @@ pub fn witnesses(cond: &str, props: Value) -> Vec<String> {
 pub fn errors(cond: &str) -> Vec<String> {
     let n = node::parse(cond).unwrap();
     let mut diags = Vec::new();
-    Compiler { file: "t.yaml", diags: &mut diags }.cond(&n, false);
+    Compiler {
+        file: "t.yaml",
+        diags: &mut diags,
+    }
+    .cond(&n, false);
     diags
         .into_iter()
         .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
@@ -121,8 +143,14 @@ fn missing_values() {
     ] {
         assert!(holds(c, p.clone()), "{c}");
     }
-    assert!(witnesses("props.zz: {absent: true}", p.clone()).contains(&"props.zz is absent".to_string()));
-    assert_eq!(witnesses("props.zz: {ne: 1}", p.clone()), vec!["props.zz is absent"]);
+    assert!(
+        witnesses("props.zz: {absent: true}", p.clone())
+            .contains(&"props.zz is absent".to_string())
+    );
+    assert_eq!(
+        witnesses("props.zz: {ne: 1}", p.clone()),
+        vec!["props.zz is absent"]
+    );
     assert_eq!(witnesses("props.b: {ne: 3}", p), vec!["props.b = 1"]);
 }
 
@@ -181,8 +209,14 @@ fn wildcards_mean_some_element() {
     assert!(holds("props.ingress[*].cidr_ipv4: 0.0.0.0/0", p.clone()));
     assert!(holds("props.ingress[0].cidr_ipv4: 10.0.0.0/8", p.clone()));
     // Negations with [*] mean "no element".
-    assert!(!holds("props.ingress[*].cidr_ipv4: {ne: 0.0.0.0/0}", p.clone()));
-    assert!(holds("props.ingress[*].cidr_ipv4: {ne: 1.2.3.4/32}", p.clone()));
+    assert!(!holds(
+        "props.ingress[*].cidr_ipv4: {ne: 0.0.0.0/0}",
+        p.clone()
+    ));
+    assert!(holds(
+        "props.ingress[*].cidr_ipv4: {ne: 1.2.3.4/32}",
+        p.clone()
+    ));
     assert!(!holds("props.ingress[*].cidr_ipv4: 1.2.3.4/32", p.clone()));
     assert_eq!(
         witnesses("props.ingress[*].cidr_ipv4: 0.0.0.0/0", p),
@@ -197,8 +231,14 @@ fn quantifiers() {
         {"status": "Inactive", "age": 200},
         {"status": "Active", "age": 100}
     ], "none": [], "groups": ["a", "b"]});
-    assert!(holds("props.keys: {any: {status: Active, age: {gt: 90}}}", p.clone()));
-    assert!(!holds("props.keys: {any: {status: Inactive, age: {lt: 90}}}", p.clone()));
+    assert!(holds(
+        "props.keys: {any: {status: Active, age: {gt: 90}}}",
+        p.clone()
+    ));
+    assert!(!holds(
+        "props.keys: {any: {status: Inactive, age: {lt: 90}}}",
+        p.clone()
+    ));
     assert!(holds("props.keys: {all: {age: {gt: 5}}}", p.clone()));
     assert!(!holds("props.keys: {all: {status: Active}}", p.clone()));
     assert!(holds("props.keys: {none: {status: Deleted}}", p.clone()));
@@ -207,15 +247,30 @@ fn quantifiers() {
     assert!(!holds("props.none: {any: {status: Active}}", p.clone()));
     // Operators on the element itself, and `@`.
     assert!(holds("props.groups: {any: {eq: b}}", p.clone()));
-    assert!(holds("props.groups: {any: {'@': {starts_with: a}}}", p.clone()));
+    assert!(holds(
+        "props.groups: {any: {'@': {starts_with: a}}}",
+        p.clone()
+    ));
     // Count with a filter.
-    assert!(holds("props.keys: {count: {where: {status: Active}, gt: 1}}", p.clone()));
-    assert!(!holds("props.keys: {count: {where: {status: Active}, gt: 2}}", p.clone()));
+    assert!(holds(
+        "props.keys: {count: {where: {status: Active}, gt: 1}}",
+        p.clone()
+    ));
+    assert!(!holds(
+        "props.keys: {count: {where: {status: Active}, gt: 2}}",
+        p.clone()
+    ));
     assert!(holds("props.keys: {count: {gte: 3}}", p.clone()));
     // Absolute paths inside an element.
-    assert!(holds("props.keys: {any: {'$.name': payroll-prod, status: Active}}", p.clone()));
+    assert!(holds(
+        "props.keys: {any: {'$.name': payroll-prod, status: Active}}",
+        p.clone()
+    ));
     assert_eq!(
-        witnesses("props.keys: {any: {status: Active, age: {gt: 90}}}", p.clone()),
+        witnesses(
+            "props.keys: {any: {status: Active, age: {gt: 90}}}",
+            p.clone()
+        ),
         vec!["props.keys[2].status = Active", "props.keys[2].age = 100"]
     );
     assert_eq!(
@@ -248,8 +303,14 @@ fn ages_in_days() {
     assert!(holds("props.old: {older_than_days: 90}", p.clone()));
     assert!(!holds("props.new: {older_than_days: 90}", p.clone()));
     assert!(holds("props.new: {age_days: {lt: 8, gt: 6}}", p.clone()));
-    assert!(holds("props.old: {absent_or_older_than_days: 90}", p.clone()));
-    assert!(!holds("props.new: {absent_or_older_than_days: 90}", p.clone()));
+    assert!(holds(
+        "props.old: {absent_or_older_than_days: 90}",
+        p.clone()
+    ));
+    assert!(!holds(
+        "props.new: {absent_or_older_than_days: 90}",
+        p.clone()
+    ));
     assert!(!holds("props.bad: {older_than_days: 1}", p.clone()));
     assert_eq!(
         witnesses("props.old: {older_than_days: 90}", p),
@@ -266,8 +327,14 @@ fn cidr_operators() {
     assert!(holds("props.priv: {cidr_is_private: true}", p.clone()));
     assert!(holds("props.pub: {cidr_is_private: false}", p.clone()));
     assert!(holds("props.priv: {cidr_contains: 10.1.2.3}", p.clone()));
-    assert!(holds("props.priv: {cidr_contains: [192.168.0.1, 10.1.200.0/24]}", p.clone()));
-    assert!(!holds("props.priv: {cidr_contains: 10.2.0.0/16}", p.clone()));
+    assert!(holds(
+        "props.priv: {cidr_contains: [192.168.0.1, 10.1.200.0/24]}",
+        p.clone()
+    ));
+    assert!(!holds(
+        "props.priv: {cidr_contains: 10.2.0.0/16}",
+        p.clone()
+    ));
     assert!(holds("props.host: {cidr_within: 10.0.0.0/8}", p.clone()));
     assert!(holds("props.priv: {cidr_overlaps: 10.0.0.0/8}", p.clone()));
     assert!(!holds("props.pub: {cidr_overlaps: 10.0.0.0/8}", p.clone()));
@@ -285,12 +352,18 @@ fn port_ranges() {
     assert!(holds(ssh, p.clone()));
     assert_eq!(
         witnesses(ssh, p.clone()),
-        vec!["props.ingress[1] opens tcp ports 20-25", "props.ingress[1].cidr_ipv4 = 0.0.0.0/0"]
+        vec![
+            "props.ingress[1] opens tcp ports 20-25",
+            "props.ingress[1].cidr_ipv4 = 0.0.0.0/0"
+        ]
     );
     assert!(!holds(
         "props.ingress: {any: {port_includes: [3389, 3306], cidr_ipv4: {cidr_is_internet: true}}}",
         p.clone()
     ));
-    assert!(holds("props.ingress: {any: {port_includes: 3389}}", p.clone()));
+    assert!(holds(
+        "props.ingress: {any: {port_includes: 3389}}",
+        p.clone()
+    ));
     assert!(holds("props.ingress[*]: {port_includes: 80}", p));
 }

@@ -19,7 +19,11 @@ fn builtin_inline_tests_pass() {
         .failures()
         .map(|c| format!("{} [{}] {}: {}", c.source, c.rule_id, c.case, c.message))
         .collect();
-    assert!(failures.is_empty(), "failing inline tests:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing inline tests:\n{}",
+        failures.join("\n")
+    );
     for c in &report.cases {
         eprintln!("{} / {}: {} ({})", c.rule_id, c.case, c.actual, c.message);
     }

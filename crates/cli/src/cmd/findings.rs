@@ -1,0 +1,55 @@
+//! `rampart findings`: query the findings of a stored scan.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use rampart_findings::{Status, Summary};
+use rampart_output::{ScanReport, TableOptions, sort_for_display, write_json, write_table};
+use rampart_store::FindingFilter;
+
+use super::scans::scan_info;
+use super::{open_store, output_writer, use_color};
+use crate::cli::{Cli, FindingsArgs, Format};
+
+pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
+    let store = open_store(cli)?;
+    let record = match args.scan {
+        Some(id) => store
+            .scan(id)?
+            .ok_or_else(|| anyhow!("no scan with id {id} (see `rampart scans`)"))?,
+        None => store
+            .latest_completed_scan()?
+            .ok_or_else(|| anyhow!("no completed scan yet: run `rampart scan` first"))?,
+    };
+    let filter = FindingFilter {
+        statuses: args.status.clone(),
+        min_severity: args.min_severity,
+        severities: args.severity.clone(),
+        services: args.service.clone(),
+        rule_ids: args.rule.clone(),
+        resource: args.resource.clone(),
+        regions: args.region.clone(),
+        accounts: args.account.clone(),
+    };
+    let mut findings = store.findings(record.id, &filter)?;
+    sort_for_display(&mut findings);
+    let summary = Summary::of(&findings);
+    let (info, _) = scan_info(&record);
+    let report = ScanReport {
+        scan: &info,
+        summary: &summary,
+        findings: &findings,
+    };
+    let mut w = output_writer(args.out.output.as_deref())?;
+    match args.out.format {
+        Format::Json => write_json(&mut w, &report)?,
+        Format::Table => {
+            // Asking for passing findings by status means showing them.
+            let show_pass = args.out.show_pass || args.status.contains(&Status::Pass);
+            let color = use_color(args.out.output.is_some());
+            write_table(&mut w, &report, TableOptions { color, show_pass })?
+        }
+    }
+    w.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,84 @@
+//! One module per command. Each returns the exit code for a normal outcome
+//! and an error for everything that should exit 2.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use rampart_evaluate::{LoadError, RuleSet};
+use rampart_store::Store;
+
+use crate::cli::{Cli, Command};
+
+mod collect;
+mod findings;
+mod rules;
+mod scan;
+mod scans;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Scan(args) => scan::run(&cli, args),
+        Command::Findings(args) => findings::run(&cli, args),
+        Command::Scans(args) => scans::run(&cli, args),
+        Command::Rules(cmd) => rules::run(&cli, cmd),
+    }
+}
+
+/// Prints an error for a person: rule load errors one per line with their
+/// positions, everything else with its chain of causes.
+pub fn print_error(err: &anyhow::Error) {
+    if let Some(load) = err.downcast_ref::<LoadError>() {
+        for d in &load.diagnostics {
+            eprintln!("error: {d}");
+        }
+        eprintln!(
+            "error: {} problem{} in rule files",
+            load.diagnostics.len(),
+            if load.diagnostics.len() == 1 { "" } else { "s" }
+        );
+        return;
+    }
+    eprintln!("error: {err:#}");
+}
+
+/// The built-in rules plus every `--rules` directory.
+pub fn load_rules(cli: &Cli, include_builtin: bool) -> Result<RuleSet> {
+    Ok(RuleSet::load(include_builtin, &cli.rules_dirs)?)
+}
+
+pub fn db_path(cli: &Cli) -> Result<PathBuf> {
+    match &cli.db {
+        Some(p) => Ok(p.clone()),
+        None => Ok(Store::default_path()?),
+    }
+}
+
+pub fn open_store(cli: &Cli) -> Result<Store> {
+    let path = db_path(cli)?;
+    Ok(Store::open(&path)?)
+}
+
+/// Standard output, or FILE (created, with parents) when given.
+pub fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    match path {
+        None => Ok(Box::new(BufWriter::new(io::stdout().lock()))),
+        Some(p) => {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create directory {}", dir.display()))?;
+            }
+            let f = File::create(p).with_context(|| format!("cannot write {}", p.display()))?;
+            Ok(Box::new(BufWriter::new(f)))
+        }
+    }
+}
+
+/// Colour only for a terminal, and never when `NO_COLOR` is set.
+pub fn use_color(to_file: bool) -> bool {
+    !to_file
+        && io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

@@ -1,0 +1,215 @@
+//! `rampart scan`: collect (or read) an inventory, evaluate every rule,
+//! record the scan and its findings, print the result.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use rampart_evaluate::evaluate;
+use rampart_findings::{Severity, Summary};
+use rampart_inventory::{Inventory, service_of};
+use rampart_output::{
+    ScanInfo, ScanReport, TableOptions, sort_for_display, write_json, write_table,
+};
+use rampart_store::{CompletedScan, NewScan};
+
+use super::{load_rules, open_store, output_writer, use_color};
+use crate::cli::{Cli, Format, ScanArgs};
+use crate::progress::Progress;
+
+pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
+    if args.no_builtin_rules && cli.rules_dirs.is_empty() {
+        bail!("--no-builtin-rules needs at least one --rules DIR");
+    }
+    let rules = load_rules(cli, !args.no_builtin_rules)?;
+    let mut store = if args.no_store {
+        None
+    } else {
+        Some(open_store(cli)?)
+    };
+
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let source = match &args.inventory {
+        Some(p) => format!("inventory:{}", p.display()),
+        None => "aws".to_string(),
+    };
+    let scope = serde_json::json!({
+        "source": source,
+        "regions": args.aws.regions,
+        "services": args.aws.services,
+        "profile": args.aws.profile,
+        "role_arn": args.aws.role_arn,
+    });
+    let scan_id = match store.as_mut() {
+        Some(s) => Some(s.begin_scan(&NewScan {
+            who: rampart_store::who(),
+            scope,
+            started_at,
+        })?),
+        None => None,
+    };
+
+    // From here on a failure marks the scan failed, so history stays honest.
+    let result = scan_and_evaluate(
+        args,
+        &rules,
+        &source,
+        started_at,
+        clock,
+        store.as_mut(),
+        scan_id,
+    );
+    let (info, summary, mut findings) = match result {
+        Ok(v) => v,
+        Err(err) => {
+            if let (Some(s), Some(id)) = (store.as_mut(), scan_id) {
+                // The original error matters more than a second one here.
+                let _ = s.fail_scan(id, &format!("{err:#}"));
+            }
+            return Err(err);
+        }
+    };
+
+    sort_for_display(&mut findings);
+    let report = ScanReport {
+        scan: &info,
+        summary: &summary,
+        findings: &findings,
+    };
+    let mut w = output_writer(args.out.output.as_deref())?;
+    match args.out.format {
+        Format::Json => write_json(&mut w, &report)?,
+        Format::Table => write_table(
+            &mut w,
+            &report,
+            TableOptions {
+                color: use_color(args.out.output.is_some()),
+                show_pass: args.out.show_pass,
+            },
+        )?,
+    }
+    w.flush()?;
+    Ok(exit_code(&summary, args.fail_on))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_and_evaluate(
+    args: &ScanArgs,
+    rules: &rampart_evaluate::RuleSet,
+    source: &str,
+    started_at: chrono::DateTime<Utc>,
+    clock: Instant,
+    mut store: Option<&mut rampart_store::Store>,
+    scan_id: Option<i64>,
+) -> Result<(ScanInfo, Summary, Vec<rampart_findings::Finding>)> {
+    let progress = Progress::new();
+    let (inventory, api_calls) = match &args.inventory {
+        Some(path) => {
+            progress.set(format!("reading {}", path.display()));
+            (read_inventory(path)?, None)
+        }
+        None => {
+            let (inv, calls) = super::collect::collect(&args.aws, &progress)?;
+            (inv, Some(calls))
+        }
+    };
+    if let Some(path) = &args.save_inventory {
+        progress.set(format!("writing {}", path.display()));
+        write_inventory(path, &inventory)?;
+    }
+    if let (Some(s), Some(id)) = (store.as_deref_mut(), scan_id) {
+        progress.set("storing inventory");
+        s.save_inventory(id, &inventory)?;
+    }
+
+    progress.set(format!(
+        "evaluating {} rules on {} resources",
+        rules.rules().len(),
+        inventory.resources.len()
+    ));
+    let evaluated: Vec<String> = rules
+        .rules()
+        .iter()
+        .filter(|r| inventory.covers_service(service_of(&r.resource_type)))
+        .map(|r| r.id.clone())
+        .collect();
+    let mut findings = evaluate(rules, &inventory, started_at);
+    let summary = Summary::of(&findings);
+    let finished_at = Utc::now();
+    let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let accounts = inventory.scope_accounts();
+    let regions = inventory.scope_regions();
+
+    if let (Some(s), Some(id)) = (store, scan_id) {
+        progress.set("storing findings");
+        let done = CompletedScan {
+            finished_at,
+            duration_ms,
+            summary: summary.clone(),
+            errors: inventory.errors.clone(),
+            rules_evaluated: evaluated.clone(),
+            accounts: accounts.clone(),
+            regions: regions.clone(),
+        };
+        s.complete_scan(id, &done, &mut findings)?;
+    }
+    progress.finish();
+
+    let info = ScanInfo {
+        id: scan_id,
+        status: "completed".into(),
+        source: source.to_string(),
+        started_at: Some(started_at),
+        finished_at: Some(finished_at),
+        duration_ms: Some(duration_ms),
+        accounts,
+        regions,
+        resources: inventory.resources.len(),
+        rules: evaluated.len(),
+        api_calls,
+        collection_errors: inventory.errors,
+    };
+    Ok((info, summary, findings))
+}
+
+/// Reads an inventory file: an inventory object, or a bare array of
+/// resources. Errors name the file, line and column.
+pub fn read_inventory(path: &Path) -> Result<Inventory> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read inventory {}", path.display()))?;
+    let parsed = if text.trim_start().starts_with('[') {
+        serde_json::from_str(&text).map(|resources| Inventory {
+            resources,
+            ..Inventory::default()
+        })
+    } else {
+        serde_json::from_str::<Inventory>(&text)
+    };
+    parsed.map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}:{}: invalid inventory: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn write_inventory(path: &Path, inv: &Inventory) -> Result<()> {
+    let mut w = output_writer(Some(path))?;
+    serde_json::to_writer_pretty(&mut w, inv)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+fn exit_code(summary: &Summary, fail_on: Option<Severity>) -> ExitCode {
+    match (fail_on, summary.worst_failing()) {
+        (Some(threshold), Some(worst)) if worst >= threshold => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}

@@ -28,3 +28,67 @@ fn builtin_inline_tests_pass() {
         eprintln!("{} / {}: {} ({})", c.rule_id, c.case, c.actual, c.message);
     }
 }
+
+fn rule_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rule_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn every_rule_file_is_embedded_and_laid_out_by_service() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let mut files = Vec::new();
+    rule_files(&root, &mut files);
+    let rules = RuleSet::builtin().unwrap();
+    assert_eq!(
+        rules.len(),
+        files.len(),
+        "embedded rules are stale: rebuild"
+    );
+    for r in rules.rules() {
+        // rules/aws/<service>/<id>.yaml, the service matching the resource type
+        // (VPC resources are EC2 API types).
+        let parts: Vec<&str> = r.source.split('/').collect();
+        assert_eq!(parts.len(), 4, "{}", r.source);
+        assert_eq!(parts[3], format!("{}.yaml", r.id));
+        let service = rampart_inventory::service_of(&r.resource_type);
+        assert!(
+            parts[2] == service
+                || (parts[2] == "vpc" && service == "ec2")
+                || (parts[2] == "iam" && service == "account"),
+            "{} is under {} but evaluates {}",
+            r.id,
+            parts[2],
+            r.resource_type
+        );
+        assert!(!r.remediation.text.ko.is_empty() && !r.description.ko.is_empty());
+        assert!(
+            r.remediation.cli.is_some() || r.remediation.console.is_some(),
+            "{}",
+            r.id
+        );
+    }
+}
+
+#[test]
+fn shipped_rules_only_use_documented_resource_types() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/resources.md"),
+    )
+    .unwrap();
+    let documented: Vec<&str> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let rules = RuleSet::builtin().unwrap();
+    for t in rules.resource_types() {
+        assert!(documented.contains(&t), "{t} is not in docs/resources.md");
+    }
+}

@@ -204,13 +204,39 @@ impl Store {
         filter: &FindingFilter,
     ) -> Result<Vec<Finding>, StoreError> {
         scans::status_of(&self.conn, &self.path, scan_id)?;
-        let mut sql = String::from(
+        self.query_findings(
+            "FROM scan_results r JOIN findings f ON f.fid = r.fid WHERE r.scan_id = ?",
+            vec![Value::Integer(scan_id)],
+            filter,
+        )
+    }
+
+    /// Where we stand across scans: every finding's latest result (from the
+    /// latest scan that evaluated it), matching `filter`, most severe first.
+    /// Unlike [`Store::findings`] of the newest scan, this keeps what a
+    /// narrowed scan (one service, one region) did not look at.
+    pub fn current_findings(&self, filter: &FindingFilter) -> Result<Vec<Finding>, StoreError> {
+        self.query_findings(
+            "FROM findings f JOIN scan_results r ON r.fid = f.fid AND r.scan_id = f.last_scan_id \
+             WHERE 1 = 1",
+            Vec::new(),
+            filter,
+        )
+    }
+
+    /// `from_where` joins `scan_results r` and `findings f` and ends in a
+    /// WHERE clause; the filter's conditions are added to it.
+    fn query_findings(
+        &self,
+        from_where: &str,
+        mut args: Vec<Value>,
+        filter: &FindingFilter,
+    ) -> Result<Vec<Finding>, StoreError> {
+        let mut sql = format!(
             "SELECT f.id, f.rule_id, f.title, r.severity, r.status, f.resource_uid, \
              f.resource_type, f.resource_name, f.account, f.region, r.reason, \
-             f.first_seen, f.last_seen, f.resolved_at \
-             FROM scan_results r JOIN findings f ON f.fid = r.fid WHERE r.scan_id = ?",
+             f.first_seen, f.last_seen, f.resolved_at {from_where}"
         );
-        let mut args: Vec<Value> = vec![Value::Integer(scan_id)];
         let mut any_of = |column: &str, values: Vec<String>, sql: &mut String| {
             if !values.is_empty() {
                 sql.push_str(&format!(

@@ -59,6 +59,10 @@ pub(crate) fn connect(path: &Path) -> Result<Connection, StoreError> {
     // power loss can drop the last committed transactions.
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(open_err)?;
+    // 32 MiB of page cache (the default is 2 MiB): completing a scan of
+    // 50,000 results touches random pages of the findings id index.
+    conn.pragma_update(None, "cache_size", -32_768)
+        .map_err(open_err)?;
 
     if version < SCHEMA_VERSION {
         migrate(&mut conn, path)?;

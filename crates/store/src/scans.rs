@@ -410,7 +410,7 @@ impl Store {
             .at(&self.path)?;
         match result {
             Ok(_) => Ok(()),
-            Err(StoreError::Sqlite { source, .. }) if is_busy(&source) => Ok(()),
+            Err(StoreError::Sqlite { source, .. }) if cannot_write_now(&source) => Ok(()),
             Err(e) => Err(e),
         }
     }
@@ -462,9 +462,15 @@ impl Store {
     }
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
+/// Another writer holds the lock, or the file is read-only to us: a
+/// reader can still read.
+fn cannot_write_now(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        Some(
+            rusqlite::ErrorCode::DatabaseBusy
+                | rusqlite::ErrorCode::DatabaseLocked
+                | rusqlite::ErrorCode::ReadOnly
+        )
     )
 }

@@ -447,3 +447,49 @@ fn a_reader_reads_while_a_writer_holds_the_write_lock() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     tx.rollback().unwrap();
 }
+
+#[test]
+fn current_findings_keep_what_narrowed_scans_did_not_look_at() {
+    let (_dir, mut store) = open_temp();
+    let bucket = finding("s3-public", "a", Status::Fail);
+    let user = with_type(finding("iam-no-mfa", "alice", Status::Fail), "aws.iam.user");
+    scan(&mut store, day(1), vec![bucket.clone(), user.clone()], &ALL);
+    let narrowed = Scope {
+        rules: &["s3-public"],
+        accounts: ALL.accounts,
+        regions: ALL.regions,
+    };
+    let (s2, _) = scan(
+        &mut store,
+        day(2),
+        vec![finding("s3-public", "a", Status::Pass)],
+        &narrowed,
+    );
+    // The newest scan alone knows only the bucket ...
+    assert_eq!(
+        store.findings(s2, &FindingFilter::default()).unwrap().len(),
+        1
+    );
+    // ... the current state has both, each from its latest scan.
+    let now = store.current_findings(&FindingFilter::default()).unwrap();
+    let got: Vec<(String, Status)> = now
+        .iter()
+        .map(|f| (f.resource_name.clone(), f.status))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("alice".to_string(), Status::Fail),
+            ("a".to_string(), Status::Pass)
+        ]
+    );
+    assert_eq!(now[1].resolved_at, Some(day(2)));
+    let failing = store
+        .current_findings(&FindingFilter {
+            statuses: vec![Status::Fail],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0].id, user.id);
+}

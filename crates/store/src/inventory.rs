@@ -173,6 +173,49 @@ impl Store {
         Ok(inv)
     }
 
+    /// Deletes the saved inventories of all but the newest `keep` finished
+    /// scans that have one (running scans keep theirs), and the resource
+    /// documents no remaining inventory uses; returns how many inventories
+    /// were deleted. Scans, their results and the finding lifecycle stay.
+    /// Inventories are most of the file, so this is the retention knob.
+    pub fn prune_inventories(&mut self, keep: usize) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .at(&path)?;
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        let old: Vec<i64> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT i.scan_id FROM scan_inventories i JOIN scans s ON s.id = i.scan_id \
+                     WHERE s.status != 'running' AND i.scan_id NOT IN \
+                     (SELECT i2.scan_id FROM scan_inventories i2 JOIN scans s2 ON s2.id = i2.scan_id \
+                      WHERE s2.status != 'running' ORDER BY i2.scan_id DESC LIMIT ?1)",
+                )
+                .at(&path)?;
+            stmt.query_map([keep], |r| r.get(0))
+                .at(&path)?
+                .collect::<Result<_, _>>()
+                .at(&path)?
+        };
+        for id in &old {
+            tx.execute("DELETE FROM scan_resources WHERE scan_id = ?1", [id])
+                .at(&path)?;
+            tx.execute("DELETE FROM scan_inventories WHERE scan_id = ?1", [id])
+                .at(&path)?;
+        }
+        if !old.is_empty() {
+            tx.execute(
+                "DELETE FROM resource_docs WHERE hash NOT IN (SELECT doc FROM scan_resources)",
+                [],
+            )
+            .at(&path)?;
+        }
+        tx.commit().at(&path)?;
+        Ok(old.len())
+    }
+
     /// The services a scan's saved inventory was limited to (empty: all or
     /// no inventory saved).
     pub(crate) fn inventory_services(

@@ -23,10 +23,25 @@
 //! `reopened` when it fails again. `muted` counts as failing; `error` changes
 //! nothing, because it says we could not tell. See [`Store::complete_scan`].
 //!
+//! # Reading
+//! [`Store::findings`] gives one scan's results; [`Store::current_findings`]
+//! gives every finding's latest result, which is where things stand when
+//! some scans were narrowed to a service or region. Both carry the
+//! lifecycle as of now. [`Store::finding_history`],
+//! [`Store::finding_results`] and [`Store::finding_events_between`] give
+//! the history behind MTTR and "opened and closed this month".
+//!
 //! # Storage
-//! Resource documents (tags, props, prop errors) are stored once per
-//! distinct content, keyed by a hash: an unchanged resource costs one small
-//! row per scan. Per-scan results reference findings by an integer key.
+//! Tables: `scans`; `scan_inventories` (scope and collection errors of a
+//! saved inventory), `scan_resources` (each scan's resources in order) and
+//! `resource_docs` (tags, props and prop errors as JSON text, stored once
+//! per distinct content, keyed by a hash, so an unchanged resource costs
+//! one short row per scan); `findings` (one row per finding id with its
+//! lifecycle), `scan_results` (each scan's status, severity and reason per
+//! finding, by integer key) and `finding_events`. Measured with
+//! `examples/store_size.rs`: 10,000 resources and 50,000 results make a
+//! ~25 MB file after the first scan and ~4.6 MB more per scan;
+//! [`Store::prune_inventories`] drops old inventories.
 
 use std::path::{Path, PathBuf};
 

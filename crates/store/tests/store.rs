@@ -493,3 +493,43 @@ fn current_findings_keep_what_narrowed_scans_did_not_look_at() {
     assert_eq!(failing.len(), 1);
     assert_eq!(failing[0].id, user.id);
 }
+
+#[test]
+fn pruning_keeps_the_newest_inventories_and_drops_unused_documents() {
+    let (dir, mut store) = open_temp();
+    let db = dir.path().join("rampart.db");
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let mut inv = sample_inventory(10);
+        for r in &mut inv.resources {
+            r.props["scan"] = json!(n);
+        }
+        let id = store.begin_scan(&NewScan::new(json!({}))).unwrap();
+        store.save_inventory(id, &inv).unwrap();
+        let mut f = vec![finding("s3-public", "a", Status::Fail)];
+        store.complete_scan(id, &done_nothing(), &mut f).unwrap();
+        ids.push((id, inv));
+    }
+    let running = store.begin_scan(&NewScan::new(json!({}))).unwrap();
+    store.save_inventory(running, &sample_inventory(1)).unwrap();
+    let docs_before = count(&db, "resource_docs");
+
+    // Keeps the running scan's and the newest one besides.
+    assert_eq!(store.prune_inventories(1).unwrap(), 2);
+    for (id, _) in &ids[..2] {
+        let err = store.inventory(*id).unwrap_err();
+        assert!(matches!(err, StoreError::NoInventory { .. }), "{err}");
+        // Results and lifecycle stay.
+        assert_eq!(
+            store
+                .findings(*id, &FindingFilter::default())
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    assert_eq!(store.inventory(ids[2].0).unwrap(), ids[2].1);
+    assert_eq!(store.inventory(running).unwrap(), sample_inventory(1));
+    assert!(count(&db, "resource_docs") < docs_before);
+    assert_eq!(store.prune_inventories(1).unwrap(), 0);
+}

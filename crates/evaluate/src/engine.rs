@@ -101,11 +101,26 @@ pub fn evaluate_resources(
     resources: &[Resource],
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for r in resources {
-        for rule in rules.for_type(&r.resource_type) {
-            if let Some(f) = evaluate_one(rule, r, now) {
-                out.push(f);
+    // Inventories list resources grouped by type: look the rules up once
+    // per run of equal types, and size the output once.
+    let mut runs: Vec<(&[Resource], &[usize])> = Vec::new();
+    let mut total = 0;
+    let mut start = 0;
+    for i in 1..=resources.len() {
+        if i == resources.len() || resources[i].resource_type != resources[start].resource_type {
+            let idx = rules.type_indices(&resources[start].resource_type);
+            total += idx.len() * (i - start);
+            runs.push((&resources[start..i], idx));
+            start = i;
+        }
+    }
+    let mut out = Vec::with_capacity(total);
+    for (group, idx) in runs {
+        for r in group {
+            for &i in idx {
+                if let Some(f) = evaluate_one(&rules.rules()[i], r, now) {
+                    out.push(f);
+                }
             }
         }
     }

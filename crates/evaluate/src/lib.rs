@@ -113,6 +113,10 @@ impl RuleSet {
             .map(|&i| &self.rules[i])
     }
 
+    pub(crate) fn type_indices(&self, resource_type: &str) -> &[usize] {
+        self.by_type.get(resource_type).map_or(&[], Vec::as_slice)
+    }
+
     /// Resource types that at least one rule evaluates, sorted.
     pub fn resource_types(&self) -> Vec<&str> {
         let mut v: Vec<&str> = self.by_type.keys().map(String::as_str).collect();

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::net;
+use crate::lang::path::field;
 
 /// Condition keys whose presence (with a concrete value) limits who can use
 /// a statement with a public principal to a known account, organisation,
@@ -42,32 +43,39 @@ fn document(doc: &Value) -> Option<Cow<'_, Value>> {
 }
 
 /// The statements of a document, with their index.
-fn statements(doc: &Value) -> Vec<(usize, &Value)> {
-    match doc.get("Statement") {
-        Some(Value::Array(v)) => v.iter().enumerate().collect(),
-        Some(s @ Value::Object(_)) => vec![(0, s)],
-        _ => Vec::new(),
-    }
+fn statements(doc: &Value) -> impl Iterator<Item = (usize, &Value)> {
+    let (list, single) = match field(doc, "Statement") {
+        Some(Value::Array(v)) => (v.as_slice(), None),
+        Some(s @ Value::Object(_)) => (&[][..], Some(s)),
+        _ => (&[][..], None),
+    };
+    single.into_iter().chain(list.iter()).enumerate()
 }
 
 /// A string or a list of strings.
-fn strs(v: Option<&Value>) -> Vec<&str> {
-    match v {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
+fn strs(v: Option<&Value>) -> impl Iterator<Item = &str> + Clone {
+    let (list, single) = match v {
+        Some(Value::String(s)) => (&[][..], Some(s.as_str())),
+        Some(Value::Array(a)) => (a.as_slice(), None),
+        _ => (&[][..], None),
+    };
+    single
+        .into_iter()
+        .chain(list.iter().filter_map(Value::as_str))
+}
+
+fn contains_str(v: Option<&Value>, s: &str) -> bool {
+    strs(v).any(|x| x == s)
 }
 
 fn effect_is(st: &Value, effect: &str) -> bool {
-    st.get("Effect")
+    field(st, "Effect")
         .and_then(Value::as_str)
         .is_some_and(|e| e.eq_ignore_ascii_case(effect))
 }
 
 fn label(i: usize, st: &Value) -> String {
-    match st
-        .get("Sid")
+    match field(st, "Sid")
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
     {
@@ -111,29 +119,29 @@ fn action_matches(policy_pattern: &str, query: &str) -> bool {
 
 /// Whether the statement (Allow or Deny) covers `query` through Action or NotAction.
 fn covers_action(st: &Value, query: &str) -> bool {
-    if let Some(a) = st.get("Action") {
-        return strs(Some(a)).iter().any(|p| action_matches(p, query));
+    if let Some(a) = field(st, "Action") {
+        return strs(Some(a)).any(|p| action_matches(p, query));
     }
-    if let Some(na) = st.get("NotAction") {
+    if let Some(na) = field(st, "NotAction") {
         // Covered unless an excluded pattern swallows the whole query.
-        return !strs(Some(na)).iter().any(|p| glob(p, query));
+        return !strs(Some(na)).any(|p| glob(p, query));
     }
     false
 }
 
 fn resource_is_star(st: &Value) -> bool {
-    strs(st.get("Resource")).contains(&"*")
+    contains_str(field(st, "Resource"), "*")
 }
 
 fn has_condition(st: &Value) -> bool {
-    st.get("Condition")
+    field(st, "Condition")
         .and_then(Value::as_object)
         .is_some_and(|m| !m.is_empty())
 }
 
 /// An unconditional Deny of `query` on every resource.
 fn denied_everywhere(doc: &Value, query: &str) -> bool {
-    statements(doc).iter().any(|(_, st)| {
+    statements(doc).any(|(_, st)| {
         effect_is(st, "Deny")
             && resource_is_star(st)
             && !has_condition(st)
@@ -148,24 +156,23 @@ pub fn allows_admin(doc: &Value) -> Option<String> {
     if denied_everywhere(&doc, "*") {
         return None;
     }
-    statements(&doc).into_iter().find_map(|(i, st)| {
+    statements(&doc).find_map(|(i, st)| {
         if !effect_is(st, "Allow") || !resource_is_star(st) {
             return None;
         }
-        let actions = strs(st.get("Action"));
-        if actions.iter().any(|a| *a == "*" || *a == "*:*") {
+        if strs(field(st, "Action")).any(|a| a == "*" || a == "*:*") {
             return Some(format!("{} allows Action * on Resource *", label(i, st)));
         }
-        if let Some(na) = st.get("NotAction") {
+        if let Some(na) = field(st, "NotAction") {
             let excluded = strs(Some(na));
             let meaningful = excluded
-                .iter()
-                .any(|p| *p == "*" || p.to_ascii_lowercase().starts_with("iam:"));
+                .clone()
+                .any(|p| p == "*" || p.get(..4).is_some_and(|x| x.eq_ignore_ascii_case("iam:")));
             if !meaningful {
                 return Some(format!(
                     "{} allows every action except [{}] on Resource *",
                     label(i, st),
-                    excluded.join(", ")
+                    excluded.collect::<Vec<_>>().join(", ")
                 ));
             }
         }
@@ -175,10 +182,10 @@ pub fn allows_admin(doc: &Value) -> Option<String> {
 
 /// `*`, `{"AWS": "*"}` or an AWS list holding `*`.
 fn principal_is_public(st: &Value) -> bool {
-    match st.get("Principal") {
+    match field(st, "Principal") {
         Some(Value::String(s)) => s == "*",
-        Some(Value::Object(m)) => m.get("AWS").is_some_and(|a| strs(Some(a)).contains(&"*")),
-        _ => st.get("NotPrincipal").is_some(),
+        Some(Value::Object(m)) => m.get("AWS").is_some_and(|a| contains_str(Some(a), "*")),
+        _ => field(st, "NotPrincipal").is_some(),
     }
 }
 
@@ -186,7 +193,7 @@ fn principal_is_public(st: &Value) -> bool {
 /// organisations, networks or services. `aws:SecureTransport` and the like
 /// do not; `IfExists` and negated operators do not; `*` values do not.
 pub fn condition_restricts(st: &Value) -> bool {
-    let Some(cond) = st.get("Condition").and_then(Value::as_object) else {
+    let Some(cond) = field(st, "Condition").and_then(Value::as_object) else {
         return false;
     };
     cond.iter().any(|(op, keys)| {
@@ -231,12 +238,12 @@ fn values_as_strings(v: &Value) -> Vec<String> {
 /// condition), granting one of `actions` when given.
 pub fn public_statement(doc: &Value, actions: Option<&[String]>) -> Option<String> {
     let doc = document(doc)?;
-    statements(&doc).into_iter().find_map(|(i, st)| {
+    statements(&doc).find_map(|(i, st)| {
         if !effect_is(st, "Allow") || !principal_is_public(st) || condition_restricts(st) {
             return None;
         }
         let what = match actions {
-            None => strs(st.get("Action")).join(", "),
+            None => strs(field(st, "Action")).collect::<Vec<_>>().join(", "),
             Some(wanted) => {
                 let hit = wanted
                     .iter()
@@ -263,7 +270,7 @@ pub fn allows_action(doc: &Value, actions: &[String]) -> Option<String> {
         if denied_everywhere(&doc, a) {
             return None;
         }
-        statements(&doc).into_iter().find_map(|(i, st)| {
+        statements(&doc).find_map(|(i, st)| {
             (effect_is(st, "Allow") && covers_action(st, a))
                 .then(|| format!("{} allows {a}", label(i, st)))
         })
@@ -283,13 +290,13 @@ fn principal_account(p: &str) -> Option<&str> {
 /// An Allow trusting an AWS principal outside `own` and `known`, or anyone.
 pub fn trusts_external(doc: &Value, own: &str, known: &[String]) -> Option<String> {
     let doc = document(doc)?;
-    statements(&doc).into_iter().find_map(|(i, st)| {
+    statements(&doc).find_map(|(i, st)| {
         if !effect_is(st, "Allow") {
             return None;
         }
-        let aws = match st.get("Principal") {
+        let aws: Vec<&str> = match field(st, "Principal") {
             Some(Value::String(s)) if s == "*" => vec!["*"],
-            Some(Value::Object(m)) => strs(m.get("AWS")),
+            Some(Value::Object(m)) => strs(m.get("AWS")).collect(),
             _ => Vec::new(),
         };
         aws.into_iter().find_map(|p| {
@@ -307,11 +314,11 @@ pub fn trusts_external(doc: &Value, own: &str, known: &[String]) -> Option<Strin
 /// A Deny of S3 access when `aws:SecureTransport` is false.
 pub fn denies_insecure_transport(doc: &Value) -> Option<String> {
     let doc = document(doc)?;
-    statements(&doc).into_iter().find_map(|(i, st)| {
+    statements(&doc).find_map(|(i, st)| {
         if !effect_is(st, "Deny") || !covers_action(st, "s3:GetObject") {
             return None;
         }
-        let cond = st.get("Condition")?.as_object()?;
+        let cond = field(st, "Condition")?.as_object()?;
         let hit = cond.iter().any(|(op, keys)| {
             let op = op.to_ascii_lowercase();
             (op == "bool" || op == "boolifexists")

@@ -5,6 +5,8 @@ use std::net::IpAddr;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde_json::Value;
 
+use crate::lang::path::field;
+
 /// A network, or a bare address as a host network.
 pub fn parse_net(s: &str) -> Option<IpNet> {
     let s = s.trim();
@@ -45,7 +47,7 @@ pub fn overlaps(a: &IpNet, b: &IpNet) -> bool {
 /// The port range a security-group rule opens, or None when ports do not
 /// apply (icmp). `all` protocol, `-1`, or missing ports mean every port.
 pub fn rule_ports(rule: &Value) -> Option<(&str, u16, u16)> {
-    let proto = match rule.get("protocol") {
+    let proto = match field(rule, "protocol") {
         Some(Value::String(s)) => s.as_str(),
         Some(Value::Number(n)) if n.as_i64() == Some(-1) => "all",
         None | Some(Value::Null) => "all",
@@ -58,7 +60,7 @@ pub fn rule_ports(rule: &Value) -> Option<(&str, u16, u16)> {
         _ => {}
     }
     let port = |k: &str| {
-        rule.get(k)
+        field(rule, k)
             .and_then(Value::as_i64)
             .filter(|p| (0..=65535).contains(p))
             .map(|p| p as u16)

@@ -321,6 +321,21 @@ impl Path {
     }
 }
 
+/// `v[k]` for an object. Small objects (most props) are scanned: comparing
+/// a few short keys is cheaper than hashing with SipHash, which is what
+/// serde_json's `preserve_order` map does on every lookup.
+#[inline]
+pub fn field<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
+    match v {
+        Value::Object(m) if m.len() <= 16 => m
+            .iter()
+            .find(|(key, _)| key.len() == k.len() && key.as_str() == k)
+            .map(|(_, v)| v),
+        Value::Object(m) => m.get(k),
+        _ => None,
+    }
+}
+
 #[inline]
 fn leaf<'a>(v: V<'a>, f: &mut dyn FnMut(V<'a>) -> bool) -> (bool, bool) {
     (true, f(v))
@@ -340,7 +355,7 @@ fn walk<'a>(
         return f(V::J(v));
     };
     match seg {
-        Seg::Key(k) => match v.get(k.as_str()) {
+        Seg::Key(k) => match field(v, k) {
             Some(next) => walk(next, rest, found, f),
             None => false,
         },
@@ -373,7 +388,7 @@ fn walk_named<'a>(v: &'a Value, segs: &[Seg], name: String, out: &mut Vec<(Strin
     };
     match seg {
         Seg::Key(k) => {
-            if let Some(next) = v.get(k.as_str()) {
+            if let Some(next) = field(v, k) {
                 walk_named(next, rest, join(&name, k), out);
             }
         }

@@ -2,6 +2,9 @@
 //! realistic shape, on one thread. Run with `cargo bench -p rampart-evaluate`.
 //! Prints evaluations (rule × resource pairs), seconds and evaluations/s.
 
+// A benchmark, not library code: fixed literals may unwrap.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use rampart_evaluate::{Outcome, RuleSet, evaluate_resources, outcome};

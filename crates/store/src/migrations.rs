@@ -40,11 +40,19 @@ pub(crate) fn connect(path: &Path) -> Result<Connection, StoreError> {
         .map_err(open_err)?;
 
     // The first read of the header: a file that is not SQLite fails here.
-    let (app_id, version) = header(&conn).map_err(open_err)?;
-    check_header(&conn, path, app_id, version).map_err(|e| match e {
-        CheckError::Sqlite(source) => open_err(source),
-        CheckError::Store(e) => e,
-    })?;
+    // One read transaction, so that the application id, the version and
+    // the table count come from the same snapshot even while another
+    // process is creating the schema.
+    let version = {
+        let snapshot = conn.unchecked_transaction().map_err(open_err)?;
+        let (app_id, version) = header(&snapshot).map_err(open_err)?;
+        check_header(&snapshot, path, app_id, version).map_err(|e| match e {
+            CheckError::Sqlite(source) => open_err(source),
+            CheckError::Store(e) => e,
+        })?;
+        snapshot.commit().map_err(open_err)?;
+        version
+    };
 
     // WAL lets readers (`rampart findings` in another terminal) read while
     // a scan writes. The mode is persistent; set it only when it is not.

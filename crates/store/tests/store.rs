@@ -533,3 +533,25 @@ fn pruning_keeps_the_newest_inventories_and_drops_unused_documents() {
     assert!(count(&db, "resource_docs") < docs_before);
     assert_eq!(store.prune_inventories(1).unwrap(), 0);
 }
+
+#[test]
+fn many_processes_worth_of_connections_can_create_the_same_file_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.db");
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path)?;
+                let id = store.begin_scan(&NewScan::new(json!({})))?;
+                store.fail_scan(id, "only testing")?;
+                Ok::<_, StoreError>(())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.scans(100).unwrap().len(), 8);
+}

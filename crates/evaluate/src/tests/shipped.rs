@@ -92,3 +92,45 @@ fn shipped_rules_only_use_documented_resource_types() {
         assert!(documented.contains(&t), "{t} is not in docs/resources.md");
     }
 }
+
+/// The conditions shown in docs/rules.md compile: the user documentation
+/// cannot drift from the language.
+#[test]
+fn documented_conditions_compile() {
+    use crate::lang::compile::Compiler;
+    use crate::load::node;
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules.md"),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for block in doc.split("```yaml\n").skip(1) {
+        let text = block.split("```").next().unwrap();
+        let Ok(n) = node::parse(text) else {
+            continue; // the cheat sheet repeats keys on purpose
+        };
+        let mut diags = Vec::new();
+        let mut cc = Compiler {
+            file: "docs/rules.md",
+            diags: &mut diags,
+        };
+        for key in ["applies_if", "fail_if"] {
+            if let Some(c) = n.get(key) {
+                cc.cond(c, false);
+                checked += 1;
+            }
+        }
+        if n.get("fail_if").is_none()
+            && n.as_map().is_some_and(|m| {
+                m.first()
+                    .and_then(|(k, _)| k.as_str())
+                    .is_some_and(|k| k.starts_with("props."))
+            })
+        {
+            cc.cond(&n, false);
+            checked += 1;
+        }
+        assert!(diags.is_empty(), "{text}\n{diags:?}");
+    }
+    assert!(checked >= 10, "only {checked} documented conditions found");
+}

@@ -140,12 +140,22 @@ impl Covered<'_> {
 
 impl Store {
     /// Completes running scan `scan_id` in one transaction: stores each
-    /// finding's result, applies the lifecycle (see the module docs of
-    /// `lifecycle.rs`, summarised on [`CompletedScan`]), fills
-    /// `first_seen`, `last_seen` and `resolved_at` in `findings`, stores the
-    /// summary, collection errors and coverage, and marks the scan
-    /// `completed`. If a finding id appears more than once, the first one
-    /// counts.
+    /// finding's result, applies the lifecycle, fills `first_seen`,
+    /// `last_seen` and `resolved_at` in `findings`, stores the summary,
+    /// collection errors and coverage, and marks the scan `completed`. If a
+    /// finding id appears more than once, the first one counts.
+    ///
+    /// The lifecycle, with the scan's start as the time of every change:
+    /// - `fail` or `muted`: a finding that never failed is opened
+    ///   (`first_seen` set); a resolved one is reopened (`resolved_at`
+    ///   cleared, reopen count + 1); an open one stays open.
+    /// - `pass`: an open finding is resolved (`resolved_at` set).
+    /// - `error`: no change.
+    /// - `last_seen` moves to this scan for every result, `error` included.
+    /// - An open finding missing from this scan is resolved only if the scan
+    ///   covered it, see [`CompletedScan`]; its `last_seen` stays.
+    ///
+    /// Every change is recorded, see [`Store::finding_history`].
     pub fn complete_scan(
         &mut self,
         scan_id: i64,

@@ -371,7 +371,7 @@ impl Store {
             .map(|(id, pid, _)| (id, pid))
             .collect();
         if dead.is_empty() {
-            return Ok(dead.into_iter().map(|(id, _)| id).collect());
+            return Ok(Vec::new());
         }
         let tx = self
             .conn

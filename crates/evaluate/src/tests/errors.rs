@@ -229,3 +229,58 @@ fn ten_broken_files_report_ten_errors_or_more() {
     let err = RuleSet::load(true, &[clash.path().to_path_buf()]).unwrap_err();
     assert!(err.to_string().contains("duplicate rule id `s3-bucket-public-read`: already defined in rules/aws/s3/s3-bucket-public-read.yaml"), "{err}");
 }
+
+#[test]
+fn odd_files_are_diagnosed_not_panicked_on() {
+    for (text, want) in [
+        ("", "the rule must be a mapping"),
+        ("- a\n- b\n", "the rule must be a mapping, got a list"),
+        ("id: x\n\tbad: tab\n", "invalid YAML"),
+        ("a: &x [*x]\n", ""),
+    ] {
+        let e = load_err(&[("odd/x.yaml", text)]);
+        assert!(!e.is_empty());
+        assert!(e.iter().any(|d| d.contains(want)), "{text:?}: {e:?}");
+        assert!(e.iter().all(|d| d.starts_with("odd/x.yaml:")), "{e:?}");
+    }
+}
+
+#[test]
+fn template_errors_point_at_the_template() {
+    let bad = GOOD.replace(
+        "remediation:",
+        "reason: \"bucket {nme}: {match}\"\npass_reason: \"{props.x\"\nremediation:",
+    );
+    assert_eq!(
+        load_err(&[("x/demo-rule.yaml", &bad)]),
+        vec![
+            "x/demo-rule.yaml:10:9: `reason`: in template placeholder `{nme}`: unknown path root `nme` in `nme`: expected uid, type, account, region, name, tags.<key> or props.<field>",
+            "x/demo-rule.yaml:11:14: `pass_reason`: unclosed `{props.x` in template",
+        ]
+    );
+}
+
+#[test]
+fn custom_directories_load_yml_recursively_next_to_builtin() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("team/s3");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("demo-rule.yml"), GOOD).unwrap();
+    std::fs::write(sub.join("notes.txt"), "not a rule").unwrap();
+    let set = RuleSet::load(true, &[dir.path().to_path_buf()]).unwrap();
+    let builtin = RuleSet::builtin().unwrap();
+    assert_eq!(set.len(), builtin.len() + 1);
+    assert!(
+        set.get("demo-rule")
+            .unwrap()
+            .source
+            .ends_with("team/s3/demo-rule.yml")
+    );
+    let missing = RuleSet::load(false, &[dir.path().join("nope")]).unwrap_err();
+    assert!(
+        missing.diagnostics[0]
+            .message
+            .starts_with("cannot read rule directory"),
+        "{missing}"
+    );
+}

@@ -8,7 +8,7 @@ use rampart_output::{ScanReport, TableOptions, sort_for_display, write_json, wri
 use rampart_store::FindingFilter;
 
 use super::scans::scan_info;
-use super::{open_store, output_writer, use_color};
+use super::{load_rules, localize_titles, open_store, output_writer, use_color};
 use crate::cli::{Cli, FindingsArgs, Format};
 
 pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
@@ -33,6 +33,9 @@ pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
     };
     let mut findings = store.findings(record.id, &filter)?;
     sort_for_display(&mut findings);
+    if cli.lang != crate::cli::Lang::En {
+        localize_titles(&mut findings, &load_rules(cli, true)?, cli.lang);
+    }
     let summary = Summary::of(&findings);
     let (info, _) = scan_info(&record);
     let report = ScanReport {

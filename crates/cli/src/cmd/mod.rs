@@ -61,6 +61,23 @@ pub fn open_store(cli: &Cli) -> Result<Store> {
     Ok(Store::open(&path)?)
 }
 
+/// Titles in the chosen language, from the rules that made the findings
+/// (findings of rules no longer loaded keep the title they were stored with).
+pub fn localize_titles(
+    findings: &mut [rampart_findings::Finding],
+    rules: &RuleSet,
+    lang: crate::cli::Lang,
+) {
+    if lang == crate::cli::Lang::En {
+        return;
+    }
+    for f in findings {
+        if let Some(rule) = rules.get(&f.rule_id) {
+            f.title = rule.title.get(lang.code()).to_string();
+        }
+    }
+}
+
 /// Standard output, or FILE (created, with parents) when given.
 pub fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
     match path {

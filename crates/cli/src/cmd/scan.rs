@@ -15,7 +15,7 @@ use rampart_output::{
 };
 use rampart_store::{CompletedScan, NewScan};
 
-use super::{load_rules, open_store, output_writer, use_color};
+use super::{load_rules, localize_titles, open_store, output_writer, use_color};
 use crate::cli::{Cli, Format, ScanArgs};
 use crate::progress::Progress;
 
@@ -74,6 +74,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
     };
 
     sort_for_display(&mut findings);
+    localize_titles(&mut findings, &rules, cli.lang);
     let report = ScanReport {
         scan: &info,
         summary: &summary,
@@ -141,7 +142,7 @@ fn scan_and_evaluate(
     let finished_at = Utc::now();
     let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
     let accounts = inventory.scope_accounts();
-    let regions = inventory.scope_regions();
+    let regions = covered_regions(&inventory);
 
     if let (Some(s), Some(id)) = (store, scan_id) {
         progress.set("storing findings");
@@ -173,6 +174,17 @@ fn scan_and_evaluate(
         collection_errors: inventory.errors,
     };
     Ok((info, summary, findings))
+}
+
+/// Every region the scan covered, `global` included when global services
+/// were collected: the store resolves missing findings only inside these.
+fn covered_regions(inv: &Inventory) -> Vec<String> {
+    let mut v = inv.scope_regions();
+    v.extend(inv.resources.iter().map(|r| r.region.clone()));
+    v.extend(inv.errors.iter().map(|e| e.region.clone()));
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Reads an inventory file: an inventory object, or a bare array of

@@ -45,7 +45,8 @@ pub fn overlaps(a: &IpNet, b: &IpNet) -> bool {
 }
 
 /// The port range a security-group rule opens, or None when ports do not
-/// apply (icmp). `all` protocol, `-1`, or missing ports mean every port.
+/// apply (icmp, esp, …). Protocol `all`/`-1` (or none given) means every
+/// port; a TCP/UDP rule without ports means every port.
 pub fn rule_ports(rule: &Value) -> Option<(&str, u16, u16)> {
     let proto = match field(rule, "protocol") {
         Some(Value::String(s)) => s.as_str(),
@@ -54,11 +55,13 @@ pub fn rule_ports(rule: &Value) -> Option<(&str, u16, u16)> {
         _ => return None,
     };
     let proto = if proto == "-1" { "all" } else { proto };
-    match proto {
+    // Only TCP and UDP have ports; ICMP, ESP, GRE and the rest open none.
+    let proto = match proto {
         "all" => return Some(("all", 0, 65535)),
-        "icmp" | "icmpv6" | "1" | "58" => return None,
-        _ => {}
-    }
+        "tcp" | "6" => "tcp",
+        "udp" | "17" => "udp",
+        _ => return None,
+    };
     let port = |k: &str| {
         field(rule, k)
             .and_then(Value::as_i64)
@@ -113,6 +116,9 @@ mod tests {
         assert!(port_includes(&json!({"protocol": "udp"}), &[53]));
         let icmp = json!({"protocol": "icmp", "from_port": 8, "to_port": 0});
         assert!(!port_includes(&icmp, &[8]));
+        let esp = json!({"protocol": "50", "from_port": null, "to_port": null});
+        assert!(!port_includes(&esp, &[22]));
+        assert!(port_includes(&json!({"protocol": "6", "from_port": 22, "to_port": 22}), &[22]));
         assert_eq!(rule_ports(&json!({})), Some(("all", 0, 65535)));
     }
 }

@@ -115,9 +115,11 @@ pub fn finding_id(rule_id: &str, resource_uid: &str) -> String {
     h.update([0u8]);
     h.update(resource_uid.as_bytes());
     let digest = h.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(32);
-    for b in &digest[..16] {
-        out.push_str(&format!("{b:02x}"));
+    for b in digest.iter().take(16) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
     out
 }
@@ -170,6 +172,11 @@ mod tests {
         let a = finding_id("s3-bucket-public-read", "arn:aws:s3:::a");
         assert_eq!(a, finding_id("s3-bucket-public-read", "arn:aws:s3:::a"));
         assert_eq!(a.len(), 32);
+        // Pinned: ids are a contract with SIEMs and tickets; never change them.
+        assert_eq!(
+            finding_id("s3-bucket-public-read", "arn:aws:s3:::a"),
+            "9d365551a16c104a01ebf2309dbdcbed"
+        );
         assert_ne!(a, finding_id("s3-bucket-public-read", "arn:aws:s3:::b"));
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         assert_ne!(finding_id("ab", "c"), finding_id("a", "bc"));

@@ -258,7 +258,12 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
-    for _ in 0..rounds {
+    let full_rounds = if std::env::var_os("RAMPART_BENCH_OUTCOMES_ONLY").is_some() {
+        0
+    } else {
+        rounds
+    };
+    for _ in 0..full_rounds {
         drop(std::mem::take(&mut findings));
         let cpu = thread_cpu_seconds();
         let start = Instant::now();
@@ -294,17 +299,21 @@ fn main() {
     println!("resources:        {n}");
     println!("evaluations:      {evaluations}");
     println!("findings:         {} ({fails} fail)", findings.len());
-    println!("wall seconds:     {best:.3} (best of {rounds})");
-    println!(
-        "evaluations/s:    {:.0} (one thread, wall clock)",
-        evaluations as f64 / best
-    );
+    if full_rounds > 0 {
+        println!("wall seconds:     {best:.3} (best of {rounds})");
+        println!(
+            "evaluations/s:    {:.0} (one thread, wall clock)",
+            evaluations as f64 / best
+        );
+    }
     if best_cpu < f64::MAX {
         println!("cpu seconds:      {best_cpu:.3} (this thread, best of {rounds})");
         println!(
             "evaluations/s:    {:.0} (per CPU-second)",
             evaluations as f64 / best_cpu
         );
+    }
+    if best_outcomes < f64::MAX {
         println!(
             "outcomes only:    {:.3} cpu s, {:.0} evaluations/s (engine without building Finding values)",
             best_outcomes,

@@ -118,7 +118,10 @@ mod tests {
         assert!(!port_includes(&icmp, &[8]));
         let esp = json!({"protocol": "50", "from_port": null, "to_port": null});
         assert!(!port_includes(&esp, &[22]));
-        assert!(port_includes(&json!({"protocol": "6", "from_port": 22, "to_port": 22}), &[22]));
+        assert!(port_includes(
+            &json!({"protocol": "6", "from_port": 22, "to_port": 22}),
+            &[22]
+        ));
         assert_eq!(rule_ports(&json!({})), Some(("all", 0, 65535)));
     }
 }

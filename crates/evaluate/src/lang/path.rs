@@ -329,7 +329,12 @@ pub fn field<'a>(v: &'a Value, k: &str) -> Option<&'a Value> {
     match v {
         Value::Object(m) if m.len() <= 16 => m
             .iter()
-            .find(|(key, _)| key.len() == k.len() && key.as_str() == k)
+            .find(|(key, _)| {
+                // Length and first byte reject most keys without a memcmp call.
+                key.len() == k.len()
+                    && key.as_bytes().first() == k.as_bytes().first()
+                    && key.as_str() == k
+            })
             .map(|(_, v)| v),
         Value::Object(m) => m.get(k),
         _ => None,

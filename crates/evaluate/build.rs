@@ -2,4 +2,5 @@
 // track: rebuild when any rule file changes.
 fn main() {
     println!("cargo:rerun-if-changed=../../rules");
+    println!("cargo:rerun-if-changed=../../docs/resources.md");
 }

@@ -1,5 +1,7 @@
 //! YAML nodes to condition trees, reporting every problem with its position.
 
+use std::collections::HashSet;
+
 use ipnet::IpNet;
 use serde_json::Value;
 
@@ -7,6 +9,8 @@ use super::path::{self, Path, Root};
 use super::{CmpKind, Cond, Op, Test};
 use crate::diag::Diagnostic;
 use crate::helpers::net;
+use crate::lang::path::Seg;
+use crate::load::known::DOCUMENT_PROPS;
 use crate::load::node::{Kind, Node};
 
 /// Every operator name, for validation and messages.
@@ -60,6 +64,12 @@ const COMBINATORS: &[&str] = &["all", "any", "none", "not"];
 pub struct Compiler<'a> {
     pub file: &'a str,
     pub diags: &'a mut Vec<Diagnostic>,
+    /// Names documented for the rule's resource type (docs/resources.md);
+    /// None: not checked.
+    pub known: Option<&'static HashSet<String>>,
+    /// Whether element-relative names are checked against `known` (inside a
+    /// quantifier over a documented list, not inside a policy document).
+    pub check_elements: bool,
 }
 
 impl Compiler<'_> {
@@ -134,12 +144,73 @@ impl Compiler<'_> {
 
     fn path(&mut self, at: &Node, text: &str, element: bool) -> Option<Path> {
         match path::parse(text, element) {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                self.check_known(at, &p);
+                Some(p)
+            }
             Err(e) => {
                 self.err(at, e);
                 None
             }
         }
+    }
+
+    /// Reports names the resource type does not document.
+    fn check_known(&mut self, at: &Node, p: &Path) {
+        let Some(known) = self.known else { return };
+        let checked = match p.root {
+            Root::Props => true,
+            Root::Element => self.check_elements,
+            _ => false,
+        };
+        if !checked {
+            return;
+        }
+        for seg in &p.segs {
+            let Seg::Key(k) = seg else { continue };
+            if !known.contains(k) {
+                let hint = known
+                    .iter()
+                    .map(|o| (edit_distance(k, o), o))
+                    .filter(|(d, _)| *d <= 2)
+                    .min()
+                    .map(|(_, o)| format!("; did you mean `{o}`?"))
+                    .unwrap_or_default();
+                self.err(
+                    at,
+                    format!(
+                        "unknown field `{k}` in `{}`: docs/resources.md documents no such name for this resource type{hint}",
+                        p.text
+                    ),
+                );
+                return;
+            }
+            if DOCUMENT_PROPS.contains(&k.as_str()) {
+                return;
+            }
+        }
+    }
+
+    /// Whether elements of the list at `p` have documented fields.
+    fn elements_checkable(&self, p: &Path) -> bool {
+        let inside_document = p
+            .segs
+            .iter()
+            .any(|s| matches!(s, Seg::Key(k) if DOCUMENT_PROPS.contains(&k.as_str())));
+        match p.root {
+            Root::Props => !inside_document,
+            Root::Element => self.check_elements && !inside_document,
+            _ => false,
+        }
+    }
+
+    /// Compiles an element condition for the list at `p`.
+    fn element_cond(&mut self, v: &Node, p: &Path) -> Cond {
+        let saved = self.check_elements;
+        self.check_elements = self.elements_checkable(p);
+        let c = self.cond(v, true);
+        self.check_elements = saved;
+        c
     }
 
     fn entry(&mut self, k: &Node, v: &Node, element: bool) -> Option<Cond> {
@@ -344,7 +415,7 @@ impl Compiler<'_> {
                 let mut ops = Vec::new();
                 for (ck, cv) in entries {
                     if ck.as_str() == Some("where") {
-                        filter = self.cond(cv, true);
+                        filter = self.element_cond(cv, path);
                     } else if let Some(op) = self.op(ck, cv, path, element) {
                         ops.push(op);
                     }
@@ -363,7 +434,7 @@ impl Compiler<'_> {
                         &v.kind,
                     );
                 }
-                let c = Box::new(self.cond(v, true));
+                let c = Box::new(self.element_cond(v, path));
                 match name {
                     "any" => Op::AnyElem(c),
                     "all" => Op::AllElem(c),

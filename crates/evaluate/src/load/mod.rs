@@ -1,6 +1,7 @@
 //! Finding rule files (embedded and on disk), parsing, compiling, and
 //! checking ids across files. Every problem becomes a [`Diagnostic`].
 
+pub mod known;
 pub mod node;
 pub mod read;
 pub mod schema;

@@ -122,6 +122,8 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
     let mut cc = Compiler {
         file,
         diags: rd.diags,
+        known: resource_type.as_deref().and_then(super::known::known_names),
+        check_elements: false,
     };
     let applies_if = root.get("applies_if").map(|n| cc.cond(n, false));
     let fail_if = root.get("fail_if").map(|n| cc.cond(n, false));

@@ -284,3 +284,43 @@ fn custom_directories_load_yml_recursively_next_to_builtin() {
         "{missing}"
     );
 }
+
+#[test]
+fn undocumented_prop_names_are_reported_for_documented_types() {
+    let rule = |cond: &str| {
+        GOOD.replace("resource: aws.s3.bucket", "resource: aws.iam.user")
+            .replace("  props.versioning.status: {ne: Enabled}", cond)
+            .replace(
+                "{versioning: {status: Suspended}}",
+                "{access_keys: [{status: Active}]}",
+            )
+            .replace("{versioning: {status: Enabled}}", "{access_keys: []}")
+    };
+    let e = load_err(&[(
+        "x/demo-rule.yaml",
+        &rule(
+            "  props.acess_keys: {any: {status: Active}}\n  props.access_keys:\n    any: {staus: Active}\n    count: {where: {creat_date: {exists: true}}, gt: 0}",
+        ),
+    )]);
+    assert_eq!(
+        e,
+        vec![
+            "x/demo-rule.yaml:9:3: unknown field `acess_keys` in `props.acess_keys`: docs/resources.md documents no such name for this resource type; did you mean `access_keys`?",
+            "x/demo-rule.yaml:11:11: unknown field `staus` in `staus`: docs/resources.md documents no such name for this resource type; did you mean `status`?",
+            "x/demo-rule.yaml:12:21: unknown field `creat_date` in `creat_date`: docs/resources.md documents no such name for this resource type; did you mean `create_date`?",
+        ]
+    );
+    // Inside policy documents, and on undocumented types, anything goes.
+    let ok = rule("  props.inline_policies[*].document.Statement:\n    any: {Effect: Allow}");
+    assert!(RuleSet::from_sources(&[("x/demo-rule.yaml", &ok)]).is_ok());
+    let custom = GOOD
+        .replace("resource: aws.s3.bucket", "resource: aws.custom.widget")
+        .replace("props.versioning.status", "props.anything_at_all");
+    let custom = custom
+        .replace("{versioning: {status: Suspended}}", "{anything_at_all: x}")
+        .replace(
+            "{versioning: {status: Enabled}}",
+            "{anything_at_all: Enabled}",
+        );
+    assert!(RuleSet::from_sources(&[("x/demo-rule.yaml", &custom)]).is_ok());
+}

@@ -30,6 +30,8 @@ pub fn holds(cond: &str, props: Value) -> bool {
     let c = Compiler {
         file: "t.yaml",
         diags: &mut diags,
+        known: None,
+        check_elements: false,
     }
     .cond(&n, false);
     assert!(diags.is_empty(), "{cond}: {diags:?}");
@@ -55,6 +57,8 @@ pub fn witnesses(cond: &str, props: Value) -> Vec<String> {
     let c = Compiler {
         file: "t.yaml",
         diags: &mut diags,
+        known: None,
+        check_elements: false,
     }
     .cond(&n, false);
     let r = resource(props);
@@ -74,6 +78,8 @@ pub fn errors(cond: &str) -> Vec<String> {
     Compiler {
         file: "t.yaml",
         diags: &mut diags,
+        known: None,
+        check_elements: false,
     }
     .cond(&n, false);
     diags

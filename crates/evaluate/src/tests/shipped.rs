@@ -113,6 +113,8 @@ fn documented_conditions_compile() {
         let mut cc = Compiler {
             file: "docs/rules.md",
             diags: &mut diags,
+            known: None,
+            check_elements: false,
         };
         for key in ["applies_if", "fail_if"] {
             if let Some(c) = n.get(key) {

@@ -12,18 +12,23 @@
 #   RAMPART_VENV     virtualenv to use (default: <repo>/.venv)
 #   RAMPART_MOTO_DIR where the pid, port and log files go (default: <repo>/.rampart/moto);
 #                    use a distinct one per concurrent server (the tests do)
-#   MOTO_VERSION     pip requirement for moto (default: moto[server]>=5.1,<6)
+#   MOTO_VERSION     moto version to install (default 5.1.22: from 5.2 on, moto answers
+#                    GetBucketVersioning with a <GetBucketVersioningResponse> root element,
+#                    which the AWS SDK for Rust rightly rejects; real S3 sends
+#                    <VersioningConfiguration>)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${RAMPART_VENV:-$repo/.venv}"
 state="${RAMPART_MOTO_DIR:-$repo/.rampart/moto}"
-moto_req="${MOTO_VERSION:-moto[server]>=5.1,<6}"
+moto_version="${MOTO_VERSION:-5.1.22}"
+moto_req="moto[server]==$moto_version"
 
 die() { echo "moto.sh: $*" >&2; exit 1; }
 
 installed() {
-  [ -x "$venv/bin/moto_server" ] && "$venv/bin/python" -c 'import moto, boto3' 2>/dev/null
+  [ -x "$venv/bin/moto_server" ] &&
+    [ "$("$venv/bin/python" -c 'import moto, boto3; print(moto.__version__)' 2>/dev/null)" = "$moto_version" ]
 }
 
 install() {
@@ -67,8 +72,11 @@ start() {
   fi
   installed || install
   mkdir -p "$state"
-  # AWS-managed policies (AdministratorAccess, ...) exist only with this set.
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
+  # AWS-managed policies (AdministratorAccess, ...) exist only with
+  # MOTO_IAM_LOAD_MANAGED_POLICIES. Without MOTO_EC2_LOAD_DEFAULT_AMIS=false
+  # moto makes ~1,200 snapshots per region (of its stock AMIs) look owned by
+  # the account, which no real account resembles.
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_EC2_LOAD_DEFAULT_AMIS=false nohup "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
     >"$state/log" 2>&1 &
   echo $! >"$state/pid"
   echo "$port" >"$state/port"

@@ -103,14 +103,39 @@ where
             let status = s.raw().status().as_u16();
             let code = err.code().map(str::to_string);
             let message = err.message().unwrap_or_default().to_string();
+            let body = s
+                .raw()
+                .body()
+                .bytes()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
             let kind = code_kind(code.as_deref(), &message)
+                .or_else(|| code_kind(None, &body))
                 .or_else(|| status_kind(status))
                 .unwrap_or(ErrorKind::Other);
+            // Real AWS never answers with an HTML page; emulators do, for
+            // APIs they lack.
+            let html = code.is_none()
+                && status >= 500
+                && body
+                    .trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("<!doctype html");
+            let kind = if html { ErrorKind::Unsupported } else { kind };
+            if html {
+                return Failure {
+                    kind,
+                    code,
+                    message: format!(
+                        "HTTP {status} with an HTML error page: the endpoint does not implement this API"
+                    ),
+                };
+            }
             let text = match (&code, message.is_empty()) {
                 (Some(c), false) => format!("{c}: {message}"),
                 (Some(c), true) => c.clone(),
                 (None, false) => format!("HTTP {status}: {message}"),
-                (None, true) => format!("HTTP {status}"),
+                (None, true) => format!("HTTP {status}: {}", DisplayErrorContext(err)),
             };
             Failure {
                 kind,
@@ -143,6 +168,7 @@ fn code_kind(code: Option<&str>, message: &str) -> Option<ErrorKind> {
 
 fn status_kind(status: u16) -> Option<ErrorKind> {
     match status {
+        // Emulators answer APIs they lack with a bare 500 or 501.
         403 => Some(ErrorKind::AccessDenied),
         429 => Some(ErrorKind::Throttled),
         501 => Some(ErrorKind::Unsupported),

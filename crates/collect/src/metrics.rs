@@ -51,9 +51,12 @@ impl Intercept for CallCounter {
         "RampartCallCounter"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: client interceptors run that hook before
+    // the operation's configuration (which holds its name) is applied.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.0.calls.fetch_add(1, Ordering::Relaxed);

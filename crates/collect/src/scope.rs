@@ -326,3 +326,10 @@ macro_rules! all_items {
     };
 }
 pub(crate) use all_items;
+
+/// Epoch milliseconds (CloudWatch Logs) as an RFC 3339 UTC string.
+pub(crate) fn ts_millis(ms: Option<i64>) -> Value {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|d| Value::String(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
+        .unwrap_or(Value::Null)
+}

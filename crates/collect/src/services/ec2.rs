@@ -278,6 +278,13 @@ async fn collect(scope: Scope) -> Output {
                     .allocation_id()
                     .or(addr.public_ip())
                     .unwrap_or_default();
+                let associated = [
+                    addr.association_id(),
+                    addr.instance_id(),
+                    addr.network_interface_id(),
+                ]
+                .iter()
+                .any(|v| v.is_some_and(|s| !s.is_empty()));
                 let mut r =
                     scope.resource(ADDRESS, scope.arn("ec2", &format!("elastic-ip/{id}")), id);
                 r.tags = tags(addr.tags());
@@ -288,7 +295,7 @@ async fn collect(scope: Scope) -> Output {
                         "public_ip": opt_str(addr.public_ip()),
                         "instance_id": opt_str(addr.instance_id()),
                         "network_interface_id": opt_str(addr.network_interface_id()),
-                        "associated": addr.association_id().is_some() || addr.instance_id().is_some(),
+                        "associated": associated,
                     }),
                 );
                 out.resources.push(r);
@@ -298,6 +305,9 @@ async fn collect(scope: Scope) -> Output {
     }
     out
 }
+
+/// (group, user id) pairs of a createVolumePermission or launchPermission.
+type Shares = Vec<(Option<String>, Option<String>)>;
 
 fn launch_permissions(list: &[LaunchPermission]) -> Vec<(Option<String>, Option<String>)> {
     list.iter()
@@ -311,11 +321,7 @@ fn launch_permissions(list: &[LaunchPermission]) -> Vec<(Option<String>, Option<
 }
 
 /// `public` and `shared_with` from (group, user id) permission pairs.
-fn share_props(
-    r: &mut Resource,
-    perms: Result<Vec<(Option<String>, Option<String>)>, crate::failure::Failure>,
-    action: &str,
-) {
+fn share_props(r: &mut Resource, perms: Result<Shares, crate::failure::Failure>, action: &str) {
     match perms {
         Ok(p) => {
             let public = p.iter().any(|(g, _)| g.as_deref() == Some("all"));

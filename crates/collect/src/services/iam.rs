@@ -51,6 +51,7 @@ async fn collect(scope: Scope) -> Output {
     );
     out.resources.extend(account.resources);
     out.errors.extend(account.errors);
+    let report_failure = report.as_ref().err().cloned();
     let report = match report {
         Ok(r) => Some(r),
         Err(f) => {
@@ -92,8 +93,9 @@ async fn collect(scope: Scope) -> Output {
 
     let users = futures_util::stream::iter(std::mem::take(&mut details.users))
         .map(|u| {
-            let (scope, client, report) = (&scope, &client, report.as_ref());
-            async move { user(scope, client, &u, report).await }
+            let (scope, client, report, failure) =
+                (&scope, &client, report.as_ref(), report_failure.as_ref());
+            async move { user(scope, client, &u, report, failure).await }
         })
         .buffer_unordered(scope.fanout())
         .collect::<Vec<_>>()
@@ -143,8 +145,12 @@ async fn collect(scope: Scope) -> Output {
     }
 
     for p in &details.policies {
-        let name = p.policy_name().unwrap_or_default();
         let arn = p.arn().unwrap_or_default();
+        // Some endpoints (moto) leave the name out; it ends the ARN.
+        let name = p
+            .policy_name()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or(arn));
         let default_version = p.default_version_id();
         let document = p
             .policy_version_list()
@@ -205,6 +211,7 @@ async fn user(
     client: &aws_sdk_iam::Client,
     u: &aws_sdk_iam::types::UserDetail,
     report: Option<&CredentialReport>,
+    report_failure: Option<&Failure>,
 ) -> rampart_inventory::Resource {
     let name = u.user_name().unwrap_or_default();
     let arn = u.arn().unwrap_or_default();
@@ -237,17 +244,12 @@ async fn user(
             );
         }
         _ => {
-            let f = Failure::new(
-                rampart_inventory::ErrorKind::Other,
-                "user missing from the credential report",
-            );
-            let f = if report.is_none() {
-                Failure::new(
+            let f = match report_failure {
+                Some(f) => f.clone(),
+                None => Failure::new(
                     rampart_inventory::ErrorKind::Other,
-                    "credential report unavailable",
-                )
-            } else {
-                f
+                    "user missing from the credential report",
+                ),
             };
             for prop in ["console_access", "password_last_used", "mfa_active"] {
                 set_prop(&mut r, prop, "iam:GetCredentialReport", Err(f.clone()));
@@ -323,12 +325,33 @@ async fn access_keys(
         let id = k.access_key_id().unwrap_or_default();
         let created = ts(k.create_date());
         // The report identifies keys by slot, not id; match on creation
-        // time (the report's "last rotated").
-        let slot = row.and_then(|row| {
-            row.key_slots
-                .iter()
-                .find(|s| s.last_rotated.is_some() && s.last_rotated.as_deref() == created.as_str())
-        });
+        // time (the report's "last rotated", to the second). Two keys made
+        // in the same second with different usage are asked about instead.
+        let second = |t: &str| t.get(..19).map(str::to_string);
+        let created_s = created.as_str().and_then(second);
+        let candidates: Vec<_> = row
+            .map(|row| {
+                row.key_slots
+                    .iter()
+                    .filter(|s| {
+                        s.last_rotated.as_deref().and_then(second).is_some()
+                            && s.last_rotated.as_deref().and_then(second) == created_s
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let slot = match candidates.as_slice() {
+            [one] => Some(*one),
+            [a, rest @ ..]
+                if rest.iter().all(|b| {
+                    b.last_used_date == a.last_used_date
+                        && b.last_used_service == a.last_used_service
+                }) =>
+            {
+                Some(*a)
+            }
+            _ => None,
+        };
         let (last_used, service, err) = match slot {
             Some(s) => (
                 opt_str(s.last_used_date.as_deref()),

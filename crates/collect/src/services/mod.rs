@@ -15,7 +15,10 @@ mod ec2_network;
 mod iam;
 mod iam_account;
 mod kms;
+mod logs;
 mod s3;
+mod sns;
+mod sqs;
 
 pub(crate) type CollectFn = fn(Scope) -> Pin<Box<dyn Future<Output = Output> + Send>>;
 
@@ -36,9 +39,21 @@ pub(crate) const SERVICES: &[Service] = &[
     ec2::SERVICE,
     cloudtrail::SERVICE,
     kms::SERVICE,
+    logs::SERVICE,
+    sns::SERVICE,
+    sqs::SERVICE,
 ];
 
-pub(crate) const NAMES: &[&str] = &["iam", "s3", "ec2", "cloudtrail", "kms"];
+pub(crate) const NAMES: &[&str] = &[
+    "iam",
+    "s3",
+    "ec2",
+    "cloudtrail",
+    "kms",
+    "logs",
+    "sns",
+    "sqs",
+];
 
 pub(crate) fn find(name: &str) -> Option<&'static Service> {
     SERVICES.iter().find(|s| s.name.eq_ignore_ascii_case(name))

@@ -1,0 +1,757 @@
+//! The collectors against the moto emulator, seeded by
+//! `scripts/seed_demo.py`: counts, the props rules depend on, failure
+//! recording (access denied, throttling, unreachable and disabled regions)
+//! and the API call budget.
+
+// Test code: a panic is how a failed expectation is reported.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+mod proxy;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rampart_collect::{CollectOptions, CollectStats, NoProgress, Timeouts, collect};
+use rampart_inventory::{ErrorKind, Inventory, Resource};
+use serde_json::Value;
+
+use harness::{REGIONS, emulator, options};
+use proxy::{Answer, Req};
+
+fn find<'a>(inv: &'a Inventory, rtype: &str, name: &str, region: Option<&str>) -> &'a Resource {
+    inv.resources
+        .iter()
+        .find(|r| {
+            r.resource_type == rtype && r.name == name && region.is_none_or(|g| r.region == g)
+        })
+        .unwrap_or_else(|| panic!("no {rtype} named {name} in {region:?}"))
+}
+
+fn count(inv: &Inventory, rtype: &str) -> usize {
+    inv.resources
+        .iter()
+        .filter(|r| r.resource_type == rtype)
+        .count()
+}
+
+async fn scan(opts: &CollectOptions) -> (Inventory, CollectStats) {
+    collect(opts, &NoProgress).await.expect("collect failed")
+}
+
+/// Full scan of the seeded account, shared by the tests that only read it.
+async fn seeded() -> Option<&'static (Inventory, CollectStats)> {
+    static SCAN: tokio::sync::OnceCell<(Inventory, CollectStats)> =
+        tokio::sync::OnceCell::const_new();
+    let emu = emulator()?;
+    Some(
+        SCAN.get_or_init(|| async { scan(&options(&emu.endpoint)).await })
+            .await,
+    )
+}
+
+fn props(r: &Resource) -> &Value {
+    &r.props
+}
+
+/// Failures a healthy scan of the emulator must not have: anything but the
+/// APIs moto does not implement.
+fn unexpected_failures(inv: &Inventory) -> Vec<String> {
+    let mut bad: Vec<String> = inv
+        .errors
+        .iter()
+        .filter(|e| e.kind != ErrorKind::Unsupported)
+        .map(|e| format!("{} {} {}: {}", e.region, e.action, e.kind, e.message))
+        .collect();
+    for r in &inv.resources {
+        for e in r.errors.iter().filter(|e| e.kind != ErrorKind::Unsupported) {
+            bad.push(format!(
+                "{} {}: {} {} {}",
+                r.resource_type, r.name, e.action, e.kind, e.message
+            ));
+        }
+    }
+    bad
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seeded_scan_has_every_planted_resource() {
+    let Some((inv, stats)) = seeded().await else {
+        return;
+    };
+    let emu = emulator().expect("emulator");
+    assert_eq!(unexpected_failures(inv), Vec::<String>::new());
+    assert_eq!(
+        inv.accounts,
+        vec![emu.manifest["account"].as_str().unwrap().to_string()]
+    );
+    let counts = emu.manifest["counts"].as_object().unwrap();
+    for (rtype, expected) in counts {
+        let expected = expected.as_u64().unwrap() as usize;
+        let got = count(inv, rtype);
+        assert_eq!(got, expected, "{rtype}: collected {got}, seeded {expected}");
+    }
+    // Every planted resource, bad or good, is in the inventory by name.
+    for kind in ["bad", "good"] {
+        for p in emu.manifest[kind].as_array().unwrap() {
+            let (t, name, region) = (
+                p["type"].as_str().unwrap(),
+                p["name"].as_str().unwrap(),
+                p["region"].as_str().unwrap(),
+            );
+            let found = inv.resources.iter().any(|r| {
+                r.resource_type == t
+                    && r.region == region
+                    && (r.name == name
+                        || r.props
+                            .as_object()
+                            .is_some_and(|m| m.values().any(|v| v == name)))
+            });
+            assert!(found, "planted {kind} {t} {name} in {region} not collected");
+        }
+    }
+    assert_eq!(stats.regions, vec!["ap-northeast-2", "us-east-1"]);
+    assert!(stats.skipped_regions.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn iam_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    let alice = props(find(inv, "aws.iam.user", "alice-admin", None));
+    assert_eq!(alice["console_access"], true);
+    assert_eq!(alice["mfa_active"], false);
+    assert!(
+        alice["attached_policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["arn"] == "arn:aws:iam::aws:policy/AdministratorAccess")
+    );
+    assert_eq!(alice["groups"], serde_json::json!(["admins"]));
+    assert_eq!(alice["access_keys"].as_array().unwrap().len(), 1);
+    assert_eq!(alice["access_keys"][0]["last_used_date"], Value::Null);
+
+    let bob = props(find(inv, "aws.iam.user", "bob-mfa", None));
+    assert_eq!(bob["mfa_active"], true);
+    assert_eq!(bob["mfa_devices"][0]["type"], "virtual");
+
+    let svc = props(find(inv, "aws.iam.user", "svc-deploy", None));
+    assert_eq!(svc["console_access"], false);
+    let statuses: Vec<&str> = svc["access_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"Active") && statuses.contains(&"Inactive"));
+    assert_eq!(
+        svc["inline_policies"][0]["document"]["Statement"][0]["Action"][0],
+        "s3:GetObject"
+    );
+
+    let admins = props(find(inv, "aws.iam.group", "admins", None));
+    assert_eq!(
+        admins["inline_policies"][0]["document"]["Statement"][0]["Action"],
+        "*"
+    );
+    assert_eq!(admins["users"], serde_json::json!(["alice-admin"]));
+
+    let full = props(find(inv, "aws.iam.policy", "full-admin", None));
+    assert_eq!(full["document"]["Statement"][0]["Resource"], "*");
+    assert_eq!(full["attachment_count"], 1);
+
+    let any = props(find(inv, "aws.iam.role", "cross-account-any", None));
+    assert_eq!(any["trust_policy"]["Statement"][0]["Principal"]["AWS"], "*");
+    let ec2 = props(find(inv, "aws.iam.role", "ec2-app-role", None));
+    assert_eq!(
+        ec2["trust_policy"]["Statement"][0]["Principal"]["Service"],
+        "ec2.amazonaws.com"
+    );
+    assert_eq!(ec2["service_linked"], false);
+
+    let pp = props(find(
+        inv,
+        "aws.iam.password_policy",
+        "password-policy",
+        None,
+    ));
+    assert_eq!(pp["exists"], true);
+    assert_eq!(pp["minimum_password_length"], 6);
+    let summary = inv
+        .resources
+        .iter()
+        .find(|r| r.resource_type == "aws.account.summary")
+        .unwrap();
+    assert_eq!(summary.props["root_mfa_enabled"], false);
+    assert!(summary.props["users"].as_i64().unwrap() >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    for region in REGIONS {
+        let sfx = region.replace('-', "");
+        let public = find(
+            inv,
+            "aws.s3.bucket",
+            &format!("acme-public-assets-{sfx}"),
+            Some(region),
+        );
+        let p = props(public);
+        assert!(
+            p["acl_grants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(
+                    |g| g["grantee_uri"] == "http://acs.amazonaws.com/groups/global/AllUsers"
+                        && g["permission"] == "READ"
+                )
+        );
+        assert_eq!(p["policy"]["Statement"][0]["Principal"], "*");
+        assert_eq!(p["public_access_block"], Value::Null);
+        assert_eq!(p["encryption"]["enabled"], false);
+        assert_eq!(p["versioning"]["status"], Value::Null);
+        assert_eq!(p["logging"]["enabled"], false);
+        assert_eq!(p["lifecycle_rules"], 0);
+        assert!(public.errors.is_empty(), "{:?}", public.errors);
+
+        let secure = props(find(
+            inv,
+            "aws.s3.bucket",
+            &format!("acme-secure-data-{sfx}"),
+            Some(region),
+        ));
+        assert_eq!(secure["public_access_block"]["block_public_acls"], true);
+        assert_eq!(
+            secure["public_access_block"]["restrict_public_buckets"],
+            true
+        );
+        assert_eq!(secure["encryption"]["enabled"], true);
+        assert_eq!(secure["encryption"]["sse_algorithm"], "aws:kms");
+        assert_eq!(secure["versioning"]["status"], "Enabled");
+        assert_eq!(secure["logging"]["enabled"], true);
+        assert_eq!(
+            secure["logging"]["target_bucket"],
+            format!("acme-logs-{sfx}")
+        );
+        assert_eq!(secure["lifecycle_rules"], 1);
+        assert_eq!(secure["ownership_controls"], "BucketOwnerEnforced");
+        assert_eq!(secure["policy"]["Statement"][0]["Effect"], "Deny");
+
+        let raw = find(
+            inv,
+            "aws.s3.bucket",
+            &format!("acme-pii-raw-{sfx}"),
+            Some(region),
+        );
+        assert_eq!(
+            raw.tags.get("contains_pii").map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(raw.props["encryption"]["enabled"], false);
+        let vault = find(
+            inv,
+            "aws.s3.bucket",
+            &format!("acme-pii-vault-{sfx}"),
+            Some(region),
+        );
+        assert_eq!(
+            vault.tags.get("contains_pii").map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(vault.props["object_lock"]["enabled"], true);
+        assert_eq!(vault.props["object_lock"]["mode"], "GOVERNANCE");
+    }
+    // Through S3 Control, whose account-id host prefix the collector avoids.
+    let pab = inv
+        .resources
+        .iter()
+        .find(|r| r.resource_type == "aws.s3.account_public_access_block")
+        .unwrap();
+    assert!(pab.errors.is_empty(), "{:?}", pab.errors);
+    assert_eq!(pab.props["configured"], true);
+    assert_eq!(pab.props["block_public_policy"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ec2_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    for region in REGIONS {
+        let r = Some(region);
+        let open = props(find(inv, "aws.ec2.security_group", "open-admin", r));
+        let ingress = open["ingress"].as_array().unwrap();
+        for port in [22, 3389, 3306, 5432] {
+            assert!(
+                ingress.iter().any(|x| x["from_port"] == port
+                    && x["cidr_ipv4"] == "0.0.0.0/0"
+                    && x["protocol"] == "tcp"),
+                "{port}"
+            );
+            assert!(
+                ingress
+                    .iter()
+                    .any(|x| x["from_port"] == port && x["cidr_ipv6"] == "::/0"),
+                "{port}"
+            );
+        }
+        let web = props(find(inv, "aws.ec2.security_group", "web-restricted", r));
+        assert_eq!(web["ingress"].as_array().unwrap().len(), 1);
+        assert_eq!(web["ingress"][0]["cidr_ipv4"], "10.0.0.0/8");
+        assert_eq!(web["egress"][0]["protocol"], "all");
+
+        let legacy = props(find(inv, "aws.ec2.instance", "web-legacy", r));
+        assert_eq!(legacy["metadata_options"]["http_tokens"], "optional");
+        assert!(
+            legacy["user_data"]
+                .as_str()
+                .unwrap()
+                .contains("AWS_SECRET_ACCESS_KEY")
+        );
+        assert_eq!(legacy["subnet_public"], true);
+        let hardened = props(find(inv, "aws.ec2.instance", "app-hardened", r));
+        assert_eq!(hardened["metadata_options"]["http_tokens"], "required");
+        assert!(!hardened["user_data"].as_str().unwrap().contains("SECRET"));
+        assert_eq!(hardened["subnet_public"], false);
+        assert!(
+            hardened["iam_instance_profile"]
+                .as_str()
+                .unwrap()
+                .ends_with("instance-profile/ec2-app-profile")
+        );
+
+        assert_eq!(
+            props(find(inv, "aws.ec2.volume", "db-data-plain", r))["encrypted"],
+            false
+        );
+        assert_eq!(
+            props(find(inv, "aws.ec2.volume", "db-data-encrypted", r))["encrypted"],
+            true
+        );
+        assert_eq!(
+            props(find(inv, "aws.ec2.snapshot", "db-backup-public", r))["public"],
+            true
+        );
+        assert_eq!(
+            props(find(inv, "aws.ec2.snapshot", "db-backup-private", r))["public"],
+            false
+        );
+        assert_eq!(
+            props(find(inv, "aws.ec2.image", "web-legacy-ami", r))["public"],
+            true
+        );
+        assert_eq!(
+            props(find(inv, "aws.ec2.image", "app-hardened-ami", r))["public"],
+            false
+        );
+
+        let ebs = find(
+            inv,
+            "aws.ec2.ebs_encryption_default",
+            "ebs-encryption-default",
+            r,
+        );
+        assert_eq!(ebs.props["enabled"], region == "us-east-1");
+
+        let vpcs: Vec<&Resource> = inv
+            .resources
+            .iter()
+            .filter(|x| x.resource_type == "aws.ec2.vpc" && x.region == region)
+            .collect();
+        let prod = vpcs
+            .iter()
+            .find(|v| v.tags.get("Name").map(String::as_str) == Some("acme-prod"))
+            .unwrap();
+        assert_eq!(prod.props["flow_logs_enabled"], true);
+        let default = vpcs.iter().find(|v| v.props["is_default"] == true).unwrap();
+        assert_eq!(default.props["flow_logs_enabled"], false);
+
+        let nacl_open = inv
+            .resources
+            .iter()
+            .filter(|x| x.resource_type == "aws.ec2.network_acl" && x.region == region)
+            .any(|n| {
+                n.props["entries"].as_array().unwrap().iter().any(|e| {
+                    e["from_port"] == 22
+                        && e["cidr_ipv4"] == "0.0.0.0/0"
+                        && e["action"] == "allow"
+                        && e["egress"] == false
+                })
+            });
+        assert!(nacl_open);
+        let eips: Vec<&Resource> = inv
+            .resources
+            .iter()
+            .filter(|x| x.resource_type == "aws.ec2.elastic_ip" && x.region == region)
+            .collect();
+        assert_eq!(
+            eips.iter()
+                .filter(|e| e.props["associated"] == true)
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cloudtrail_and_kms_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    let good = props(find(
+        inv,
+        "aws.cloudtrail.trail",
+        "org-audit",
+        Some("ap-northeast-2"),
+    ));
+    assert_eq!(good["is_logging"], true);
+    assert_eq!(good["is_multi_region"], true);
+    assert_eq!(good["log_file_validation"], true);
+    assert_eq!(good["management_events_all"], true);
+    assert!(good["kms_key_id"].is_string());
+    let bad = props(find(
+        inv,
+        "aws.cloudtrail.trail",
+        "legacy-trail",
+        Some("ap-northeast-2"),
+    ));
+    assert_eq!(bad["is_logging"], false);
+    assert_eq!(bad["is_multi_region"], false);
+    assert_eq!(bad["management_events_all"], false);
+    // A multi-region trail is listed once, in its home region.
+    assert_eq!(count(inv, "aws.cloudtrail.trail"), 2);
+
+    let emu = emulator().expect("emulator");
+    for kind in ["bad", "good"] {
+        for p in emu.manifest[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["type"] == "aws.kms.key")
+        {
+            let key = inv
+                .resources
+                .iter()
+                .find(|r| r.resource_type == "aws.kms.key" && r.name == p["name"].as_str().unwrap())
+                .unwrap();
+            assert_eq!(
+                key.props["rotation_enabled"],
+                kind == "good",
+                "{}",
+                key.name
+            );
+            assert_eq!(key.props["key_manager"], "CUSTOMER");
+            assert!(key.props["policy"]["Statement"].is_array());
+        }
+    }
+    let payments = inv.resources.iter().find(|r| {
+        r.resource_type == "aws.kms.key"
+            && r.props["aliases"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "alias/payments"))
+    });
+    assert!(payments.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_sns_sqs_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    for region in REGIONS {
+        let r = Some(region);
+        let audit = props(find(inv, "aws.logs.log_group", "/app/audit", r));
+        assert_eq!(audit["retention_in_days"], 365);
+        assert!(audit["kms_key_id"].is_string());
+        assert_eq!(
+            audit["metric_filters"][0]["metrics"][0]["name"],
+            "RootUsage"
+        );
+        let flow = props(find(inv, "aws.logs.log_group", "/vpc/flow-logs", r));
+        assert_eq!(flow["retention_in_days"], Value::Null);
+        assert_eq!(flow["metric_filters"], serde_json::json!([]));
+
+        let public = props(find(inv, "aws.sns.topic", "alerts-public", r));
+        assert_eq!(public["policy"]["Statement"][0]["Principal"], "*");
+        assert_eq!(public["encrypted"], false);
+        assert_eq!(public["http_subscriptions"], true);
+        let secure = find(inv, "aws.sns.topic", "alerts-secure", r);
+        assert_eq!(secure.props["encrypted"], true);
+        assert_eq!(secure.props["subscriptions"][0]["protocol"], "sqs");
+        assert_eq!(secure.tags.get("team").map(String::as_str), Some("sre"));
+
+        let q = props(find(inv, "aws.sqs.queue", "orders-public", r));
+        assert_eq!(q["policy"]["Statement"][0]["Principal"], "*");
+        assert_eq!(q["encrypted"], false);
+        let q = find(inv, "aws.sqs.queue", "orders-secure", r);
+        assert_eq!(q.props["encrypted"], true);
+        assert!(
+            q.props["dead_letter_target_arn"]
+                .as_str()
+                .unwrap()
+                .ends_with(":orders-dlq")
+        );
+        assert_eq!(q.tags.get("team").map(String::as_str), Some("orders"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_call_is_repeated() {
+    let Some((inv, stats)) = seeded().await else {
+        return;
+    };
+    let ops = &stats.calls_by_operation;
+    let regions = REGIONS.len() as u64;
+    let buckets = count(inv, "aws.s3.bucket") as u64;
+    // Account-wide calls once; regional listings once per region.
+    for op in [
+        "s3:ListBuckets",
+        "iam:GetAccountAuthorizationDetails",
+        "iam:GetCredentialReport",
+        "iam:GetAccountSummary",
+        "s3control:GetPublicAccessBlock",
+    ] {
+        assert_eq!(ops.get(op), Some(&1), "{op}: {ops:?}");
+    }
+    for op in [
+        "ec2:DescribeInstances",
+        "ec2:DescribeSecurityGroups",
+        "ec2:DescribeVpcs",
+        "kms:ListKeys",
+        "cloudtrail:DescribeTrails",
+    ] {
+        assert_eq!(ops.get(op), Some(&regions), "{op}");
+    }
+    // Per-bucket reads once per bucket.
+    for op in [
+        "s3:GetBucketPolicy",
+        "s3:GetBucketAcl",
+        "s3:GetBucketEncryption",
+        "s3:GetBucketVersioning",
+    ] {
+        assert_eq!(ops.get(op), Some(&buckets), "{op}");
+    }
+    // The identity once, plus one reachability probe per region.
+    assert_eq!(ops.get("sts:GetCallerIdentity"), Some(&(1 + regions)));
+    assert_eq!(stats.api_calls, ops.values().sum::<u64>());
+    assert!(stats.http_requests >= stats.api_calls);
+    eprintln!(
+        "seeded scan: {} API calls, {} resources, {:?}",
+        stats.api_calls, stats.resources, stats.duration
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn services_filter_limits_the_scan() {
+    let Some(emu) = emulator() else { return };
+    let mut opts = options(&emu.endpoint);
+    opts.services = Some(vec!["kms".into()]);
+    let (inv, stats) = scan(&opts).await;
+    assert_eq!(inv.services, vec!["kms"]);
+    assert!(
+        inv.resources
+            .iter()
+            .all(|r| r.resource_type == "aws.kms.key")
+    );
+    assert!(count(&inv, "aws.kms.key") > 0);
+    assert!(
+        stats
+            .calls_by_operation
+            .keys()
+            .all(|k| k.starts_with("kms:") || k.starts_with("sts:")),
+        "{:?}",
+        stats.calls_by_operation
+    );
+
+    opts.services = Some(vec!["nope".into()]);
+    let err = collect(&opts, &NoProgress).await.unwrap_err();
+    assert!(err.to_string().contains("unknown service"), "{err}");
+}
+
+/// A proxy that denies and throttles chosen calls: the inventory records
+/// each failure with its kind and IAM action, and everything else is still
+/// collected.
+#[tokio::test(flavor = "multi_thread")]
+async fn access_denied_and_throttling_are_recorded() {
+    let Some(emu) = emulator() else { return };
+    let rule: proxy::Rule = Arc::new(|req: &Req| {
+        if req.method == "GET"
+            && req.path.contains("acme-public-assets")
+            && req.path.ends_with("?policy")
+        {
+            return proxy::s3_error("AccessDenied", 403);
+        }
+        match req.action.as_deref() {
+            Some("DescribeSecurityGroups") => proxy::ec2_error("UnauthorizedOperation", 403),
+            Some("ListKeys") => proxy::json_error("ThrottlingException", 400),
+            Some("GetCredentialReport") => proxy::query_error("AccessDenied", 403),
+            _ => Answer::Forward,
+        }
+    });
+    let endpoint = proxy::start(emu.port, rule).await;
+    let mut opts = options(&endpoint);
+    opts.services = Some(vec!["s3".into(), "ec2".into(), "kms".into(), "iam".into()]);
+    let (inv, _) = scan(&opts).await;
+
+    for region in REGIONS {
+        let sfx = region.replace('-', "");
+        let public = find(
+            &inv,
+            "aws.s3.bucket",
+            &format!("acme-public-assets-{sfx}"),
+            Some(region),
+        );
+        let e = public.prop_error("policy").expect("policy error recorded");
+        assert_eq!(
+            (e.kind, e.action.as_str()),
+            (ErrorKind::AccessDenied, "s3:GetBucketPolicy")
+        );
+        assert_eq!(public.props["policy"], Value::Null);
+        assert_eq!(
+            public.props["encryption"]["enabled"], false,
+            "other parts still collected"
+        );
+        let secure = find(
+            &inv,
+            "aws.s3.bucket",
+            &format!("acme-secure-data-{sfx}"),
+            Some(region),
+        );
+        assert!(secure.prop_error("policy").is_none());
+
+        let sg = inv
+            .errors
+            .iter()
+            .find(|e| e.region == region && e.action == "ec2:DescribeSecurityGroups")
+            .expect("SG error");
+        assert_eq!(sg.kind, ErrorKind::AccessDenied);
+        assert_eq!(sg.resource_types, vec!["aws.ec2.security_group"]);
+        assert_eq!(
+            sg.reason(),
+            format!(
+                "could not collect: access denied for ec2:DescribeSecurityGroups ({})",
+                sg.message
+            )
+        );
+        assert!(
+            inv.resources
+                .iter()
+                .any(|r| r.resource_type == "aws.ec2.instance" && r.region == region)
+        );
+
+        let kms = inv
+            .errors
+            .iter()
+            .find(|e| e.region == region && e.action == "kms:ListKeys")
+            .expect("KMS error");
+        assert_eq!(kms.kind, ErrorKind::Throttled);
+        assert_eq!(kms.resource_types, vec!["aws.kms.key"]);
+    }
+    // Without the credential report, users still come with keys and MFA,
+    // and the props the report alone holds carry the failure.
+    let report = inv
+        .errors
+        .iter()
+        .find(|e| e.action == "iam:GetCredentialReport")
+        .expect("report error");
+    assert_eq!(report.kind, ErrorKind::AccessDenied);
+    let alice = find(&inv, "aws.iam.user", "alice-admin", None);
+    assert_eq!(
+        alice.prop_error("console_access").map(|e| e.kind),
+        Some(ErrorKind::AccessDenied),
+        "{:?}",
+        alice.errors
+    );
+    assert_eq!(alice.props["access_keys"].as_array().map(Vec::len), Some(1));
+    assert_eq!(alice.props["mfa_active"], false);
+}
+
+/// One region's endpoint never answers and another's does not know the
+/// credentials (a disabled opt-in region): both are recorded and skipped
+/// within seconds, and the healthy region is collected in full.
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_and_disabled_regions_are_skipped() {
+    let Some(emu) = emulator() else { return };
+    let rule: proxy::Rule = Arc::new(|req: &Req| match req.region.as_deref() {
+        Some("eu-west-3") => Answer::Hang,
+        Some("me-south-1") => proxy::query_error("InvalidClientTokenId", 403),
+        _ => Answer::Forward,
+    });
+    let endpoint = proxy::start(emu.port, rule).await;
+    let mut opts = options(&endpoint);
+    opts.regions = Some(vec![
+        "us-east-1".into(),
+        "eu-west-3".into(),
+        "me-south-1".into(),
+    ]);
+    opts.services = Some(vec!["ec2".into(), "kms".into()]);
+    opts.timeouts = Timeouts {
+        probe: Duration::from_secs(2),
+        ..opts.timeouts
+    };
+    let started = Instant::now();
+    let (inv, stats) = scan(&opts).await;
+    let took = started.elapsed();
+    // A hang guard, not a benchmark: without the probe this would take
+    // minutes of retries.
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert_eq!(stats.skipped_regions, vec!["eu-west-3", "me-south-1"]);
+    assert_eq!(stats.regions, vec!["us-east-1"]);
+    for (region, kind) in [
+        ("eu-west-3", ErrorKind::Unreachable),
+        ("me-south-1", ErrorKind::RegionDisabled),
+    ] {
+        for svc in ["ec2", "kms"] {
+            let e = inv
+                .errors
+                .iter()
+                .find(|e| e.region == region && e.service == svc)
+                .unwrap_or_else(|| panic!("{svc} {region}"));
+            assert_eq!(e.kind, kind, "{svc} {region}: {}", e.message);
+            assert!(!e.resource_types.is_empty());
+        }
+    }
+    assert!(inv.resources.iter().all(|r| r.region == "us-east-1"));
+    assert!(count(&inv, "aws.ec2.instance") > 0);
+    assert_eq!(inv.regions, vec!["eu-west-3", "me-south-1", "us-east-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_is_reported_per_service_and_region() {
+    use std::sync::Mutex;
+    #[derive(Default)]
+    struct Record(Mutex<Vec<(String, String, Option<usize>)>>);
+    impl rampart_collect::Progress for Record {
+        fn service_started(&self, s: &str, r: &str) {
+            self.0.lock().unwrap().push((s.into(), r.into(), None));
+        }
+        fn service_done(&self, s: &str, r: &str, n: usize) {
+            self.0.lock().unwrap().push((s.into(), r.into(), Some(n)));
+        }
+    }
+    let Some(emu) = emulator() else { return };
+    let mut opts = options(&emu.endpoint);
+    opts.services = Some(vec!["iam".into(), "cloudtrail".into()]);
+    let rec = Record::default();
+    collect(&opts, &rec).await.unwrap();
+    let events = rec.0.into_inner().unwrap();
+    // iam once (global), cloudtrail per region; each started and done.
+    assert_eq!(events.len(), 2 * (1 + REGIONS.len()));
+    assert!(
+        events
+            .iter()
+            .any(|(s, r, n)| s == "iam" && r == "global" && n.is_some_and(|n| n > 5))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(s, r, n)| s == "cloudtrail" && r == "ap-northeast-2" && *n == Some(2))
+    );
+}

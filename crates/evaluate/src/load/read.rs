@@ -394,6 +394,23 @@ fn test_resource(
         );
         ok = false;
     }
+    // Top-level props of a documented type must be documented names, so a
+    // misspelt prop cannot make a case pass for the wrong reason.
+    if let (Some(known), Some(entries)) = (
+        super::known::known_names(rtype),
+        n.get("props").and_then(Node::as_map),
+    ) {
+        for (k, _) in entries {
+            let name = k.key_text();
+            if !known.contains(&name) {
+                rd.err(
+                    k,
+                    format!("test resource prop `{name}` is not documented for {rtype} in docs/resources.md"),
+                );
+                ok = false;
+            }
+        }
+    }
     for key in ["uid", "name", "account", "region"] {
         if let Some(v) = n.get(key) {
             ok &= rd.string(v, &format!("`{key}`")).is_some();

@@ -310,6 +310,14 @@ fn undocumented_prop_names_are_reported_for_documented_types() {
             "x/demo-rule.yaml:12:21: unknown field `creat_date` in `creat_date`: docs/resources.md documents no such name for this resource type; did you mean `create_date`?",
         ]
     );
+    let bad_test = rule("  props.access_keys: {any: {status: Active}}")
+        .replace("{access_keys: []}", "{acces_keys: []}");
+    assert_eq!(
+        load_err(&[("x/demo-rule.yaml", &bad_test)]),
+        vec![
+            "x/demo-rule.yaml:13:49: test resource prop `acces_keys` is not documented for aws.iam.user in docs/resources.md"
+        ]
+    );
     // Inside policy documents, and on undocumented types, anything goes.
     let ok = rule("  props.inline_policies[*].document.Statement:\n    any: {Effect: Allow}");
     assert!(RuleSet::from_sources(&[("x/demo-rule.yaml", &ok)]).is_ok());

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rampart_inventory::{CollectionError, ErrorKind, GLOBAL_REGION, Inventory};
+use rampart_inventory::{CollectionError, GLOBAL_REGION, Inventory};
 use tokio::sync::Semaphore;
 
 use crate::scope::{Output, Scope, Shared};
@@ -320,10 +320,4 @@ fn select_services(opts: &CollectOptions) -> Result<Vec<&'static services::Servi
             Ok(out)
         }
     }
-}
-
-/// Whether an error kind means the failure is the environment's, not the
-/// account's (used by tests and the CLI to explain partial scans).
-pub fn is_environment_failure(kind: ErrorKind) -> bool {
-    matches!(kind, ErrorKind::Unreachable | ErrorKind::RegionDisabled)
 }

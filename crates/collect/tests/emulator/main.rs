@@ -755,3 +755,77 @@ async fn progress_is_reported_per_service_and_region() {
             .any(|(s, r, n)| s == "cloudtrail" && r == "ap-northeast-2" && *n == Some(2))
     );
 }
+
+/// `AWS_ENDPOINT_URL` and the per-service `AWS_ENDPOINT_URL_<SERVICE>` are
+/// honoured as the AWS SDKs do. The environment is per process, so the scan
+/// runs in a child test process with the variables set.
+#[tokio::test(flavor = "multi_thread")]
+async fn endpoint_from_environment() {
+    let Some(emu) = emulator() else { return };
+    let exe = std::env::current_exe().unwrap();
+    let dead = "http://127.0.0.1:9"; // discard port: nothing listens
+    let cases: [(&str, Vec<(&str, &str)>); 2] = [
+        // The global variable alone, S3 Control included.
+        ("s3", vec![("AWS_ENDPOINT_URL", emu.endpoint.as_str())]),
+        // Per-service variables win over a dead global one.
+        (
+            "kms",
+            vec![
+                ("AWS_ENDPOINT_URL", dead),
+                ("AWS_ENDPOINT_URL_STS", emu.endpoint.as_str()),
+                ("AWS_ENDPOINT_URL_KMS", emu.endpoint.as_str()),
+            ],
+        ),
+    ];
+    for (service, vars) in cases {
+        let out = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "child_scan_with_env_endpoint",
+                "--ignored",
+                "--nocapture",
+            ])
+            .env("RAMPART_CHILD_SERVICE", service)
+            .envs(vars)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{service}: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "run by endpoint_from_environment in a child process with the endpoint variables set"]
+async fn child_scan_with_env_endpoint() {
+    let service = std::env::var("RAMPART_CHILD_SERVICE").unwrap();
+    let opts = CollectOptions {
+        regions: Some(vec!["us-east-1".into()]),
+        services: Some(vec![service.clone()]),
+        timeouts: Timeouts {
+            max_attempts: 1,
+            ..Timeouts::default()
+        },
+        ..CollectOptions::default()
+    };
+    let (inv, _) = scan(&opts).await;
+    assert_eq!(unexpected_failures(&inv), Vec::<String>::new());
+    match service.as_str() {
+        "s3" => {
+            assert!(count(&inv, "aws.s3.bucket") > 0);
+            let pab = inv
+                .resources
+                .iter()
+                .find(|r| r.resource_type == "aws.s3.account_public_access_block")
+                .unwrap();
+            assert_eq!(pab.props["configured"], true);
+        }
+        _ => assert!(count(&inv, "aws.kms.key") > 0),
+    }
+}

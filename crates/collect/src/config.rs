@@ -12,6 +12,8 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use rampart_inventory::ErrorKind;
@@ -50,11 +52,11 @@ pub(crate) async fn load(opts: &CollectOptions) -> Result<SdkConfig, CollectErro
             .region(Region::from_static(DEFAULT_HOME_REGION))
             .build();
     }
-    if conf.credentials_provider().is_none() {
+    let Some(base_provider) = conf.credentials_provider() else {
         return Err(CollectError::NoCredentials(
             "the credential chain found no provider".into(),
         ));
-    }
+    };
     if let Some(role) = &opts.role_arn {
         let mut builder = AssumeRoleProvider::builder(role.clone())
             .session_name(SESSION_NAME)
@@ -62,26 +64,26 @@ pub(crate) async fn load(opts: &CollectOptions) -> Result<SdkConfig, CollectErro
         if let Some(id) = &opts.external_id {
             builder = builder.external_id(id.clone());
         }
-        let provider = builder.build().await;
+        let provider = SharedCredentialsProvider::new(builder.build().await);
         // Fail now, with the role named, rather than in every collector.
-        use aws_credential_types::provider::ProvideCredentials;
         provider
             .provide_credentials()
             .await
             .map_err(|e| CollectError::AssumeRole {
                 role: role.clone(),
-                message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+                message: DisplayErrorContext(&e).to_string(),
             })?;
-        conf = conf
-            .into_builder()
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
-            )
-            .build();
+        conf = conf.into_builder().credentials_provider(provider).build();
     } else if opts.external_id.is_some() {
         return Err(CollectError::InvalidOption(
             "external_id needs role_arn".into(),
         ));
+    } else {
+        // Resolve once up front so "no credentials" is its own, clear error.
+        base_provider
+            .provide_credentials()
+            .await
+            .map_err(|e| CollectError::NoCredentials(DisplayErrorContext(&e).to_string()))?;
     }
     Ok(conf)
 }
@@ -102,17 +104,7 @@ pub(crate) async fn account_id(
             .account
             .filter(|a| !a.is_empty())
             .ok_or_else(|| CollectError::Identity("the answer had no account".into())),
-        Err(e) => {
-            let msg = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
-            if msg.contains("no credentials")
-                || msg.contains("NoCredentials")
-                || msg.contains("credentials provider")
-            {
-                Err(CollectError::NoCredentials(msg))
-            } else {
-                Err(CollectError::Identity(classify(&e).message))
-            }
-        }
+        Err(e) => Err(CollectError::Identity(classify(&e).message)),
     }
 }
 

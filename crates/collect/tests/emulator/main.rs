@@ -779,6 +779,7 @@ async fn endpoint_from_environment() {
     ];
     for (service, vars) in cases {
         let out = std::process::Command::new(&exe)
+            .env_remove("AWS_PROFILE")
             .args([
                 "--exact",
                 "child_scan_with_env_endpoint",
@@ -807,13 +808,21 @@ async fn child_scan_with_env_endpoint() {
     let service = std::env::var("RAMPART_CHILD_SERVICE").unwrap();
     let opts = CollectOptions {
         regions: Some(vec!["us-east-1".into()]),
-        services: Some(vec![service.clone()]),
+        services: Some(vec![service.replace("no-credentials", "kms")]),
         timeouts: Timeouts {
             max_attempts: 1,
             ..Timeouts::default()
         },
         ..CollectOptions::default()
     };
+    if service == "no-credentials" {
+        let err = collect(&opts, &NoProgress).await.unwrap_err();
+        assert!(
+            matches!(err, rampart_collect::CollectError::NoCredentials(_)),
+            "{err}"
+        );
+        return;
+    }
     let (inv, _) = scan(&opts).await;
     assert_eq!(unexpected_failures(&inv), Vec::<String>::new());
     match service.as_str() {
@@ -828,4 +837,40 @@ async fn child_scan_with_env_endpoint() {
         }
         _ => assert!(count(&inv, "aws.kms.key") > 0),
     }
+}
+
+/// No credentials anywhere in the chain is a fatal, clearly named error.
+#[test]
+fn missing_credentials_are_fatal() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(&exe)
+        .args([
+            "--exact",
+            "child_scan_with_env_endpoint",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("RAMPART_CHILD_SERVICE", "no-credentials")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env("AWS_CONFIG_FILE", "/nonexistent/rampart-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/rampart-test-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && text.contains("1 passed"), "{text}");
 }

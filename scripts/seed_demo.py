@@ -467,6 +467,25 @@ class Seed:
             sqs.create_queue(QueueName=f"jobs-{i:03d}")
             self.counts["aws.sqs.queue"] += 1
 
+    # ------------------------------------------------ Config, GuardDuty
+    def detection(self, region, account):
+        self.counts["aws.config.recorder"] += 1
+        self.counts["aws.guardduty.detector"] += 1
+        if region != "ap-northeast-2":
+            self.plant("bad", "aws.config.recorder", "configuration-recorder", region, "no configuration recorder")
+            self.plant("bad", "aws.guardduty.detector", "detector", region, "GuardDuty not enabled")
+            return
+        config = self.client("config", region)
+        config.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": f"arn:aws:iam::{account}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        })
+        config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "acme-logs-apnortheast2"})
+        config.start_configuration_recorder(ConfigurationRecorderName="default")
+        self.plant("good", "aws.config.recorder", "default", region, "recording all resources")
+        detector = self.client("guardduty", region).create_detector(Enable=True)["DetectorId"]
+        self.plant("good", "aws.guardduty.detector", detector, region, "enabled")
+
     def run(self):
         # Start from an empty emulator so the manifest's counts are exact.
         urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"), timeout=10)
@@ -488,6 +507,7 @@ class Seed:
             self.cloudtrail(region)
             self.kms(region)
             self.messaging(region, account)
+            self.detection(region, account)
         # Planted keys plus the AWS-managed ones (aws/ebs, ...) the emulator
         # made along the way, as a real account would have.
         self.counts["aws.kms.key"] = sum(len(self.client("kms", r).list_keys()["Keys"]) for r in REGIONS)

@@ -10,8 +10,10 @@ use std::pin::Pin;
 use crate::scope::{Output, Scope};
 
 mod cloudtrail;
+mod config;
 mod ec2;
 mod ec2_network;
+mod guardduty;
 mod iam;
 mod iam_account;
 mod kms;
@@ -42,6 +44,8 @@ pub(crate) const SERVICES: &[Service] = &[
     logs::SERVICE,
     sns::SERVICE,
     sqs::SERVICE,
+    config::SERVICE,
+    guardduty::SERVICE,
 ];
 
 pub(crate) const NAMES: &[&str] = &[
@@ -53,6 +57,8 @@ pub(crate) const NAMES: &[&str] = &[
     "logs",
     "sns",
     "sqs",
+    "config",
+    "guardduty",
 ];
 
 pub(crate) fn find(name: &str) -> Option<&'static Service> {

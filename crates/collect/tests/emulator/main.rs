@@ -503,6 +503,41 @@ async fn logs_sns_sqs_props() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn config_and_guardduty_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    let on = find(
+        inv,
+        "aws.config.recorder",
+        "default",
+        Some("ap-northeast-2"),
+    );
+    assert_eq!(on.props["exists"], true);
+    assert_eq!(on.props["recording"], true);
+    assert_eq!(on.props["all_supported"], true);
+    assert_eq!(on.props["delivery_channel"], true);
+    let off = find(
+        inv,
+        "aws.config.recorder",
+        "configuration-recorder",
+        Some("us-east-1"),
+    );
+    assert_eq!(off.props["exists"], false);
+    assert_eq!(off.props["recording"], false);
+
+    let gd = inv
+        .resources
+        .iter()
+        .find(|r| r.resource_type == "aws.guardduty.detector" && r.region == "ap-northeast-2")
+        .unwrap();
+    assert_eq!(gd.props["enabled"], true);
+    let none = find(inv, "aws.guardduty.detector", "detector", Some("us-east-1"));
+    assert_eq!(none.props["exists"], false);
+    assert_eq!(none.props["enabled"], false);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn no_call_is_repeated() {
     let Some((inv, stats)) = seeded().await else {
         return;

@@ -68,7 +68,7 @@ impl Template {
     }
 
     pub fn render(&self, r: &Resource, witnesses: &[String]) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(96);
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),
@@ -76,22 +76,32 @@ impl Template {
                     if witnesses.is_empty() {
                         out.push_str("condition met");
                     } else {
-                        out.push_str(&witnesses.join(", "));
+                        for (i, w) in witnesses.iter().enumerate() {
+                            if i > 0 {
+                                out.push_str(", ");
+                            }
+                            out.push_str(w);
+                        }
                     }
                 }
                 Part::Path(p) if p.root == Root::Name && r.name.is_empty() => {
                     out.push_str(&r.uid);
                 }
                 Part::Path(p) => {
-                    let mut vals = Vec::new();
+                    let mut first = true;
                     p.visit(r, None, &mut |v| {
-                        vals.push(v.render());
+                        if !first {
+                            out.push_str(", ");
+                        }
+                        first = false;
+                        match v.as_str() {
+                            Some(s) if s.chars().count() <= 120 => out.push_str(s),
+                            _ => out.push_str(&v.render()),
+                        }
                         false
                     });
-                    if vals.is_empty() {
+                    if first {
                         out.push_str("(absent)");
-                    } else {
-                        out.push_str(&vals.join(", "));
                     }
                 }
             }

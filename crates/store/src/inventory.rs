@@ -110,6 +110,19 @@ impl Store {
         tx.commit().at(&path)
     }
 
+    /// How many resources were saved with scan `scan_id` (0 when none were).
+    pub fn resource_count(&self, scan_id: i64) -> Result<usize, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM scan_resources WHERE scan_id = ?1",
+                [scan_id],
+                |r| r.get(0),
+            )
+            .at(&self.path)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     /// The inventory saved with scan `scan_id`, as it was saved.
     pub fn inventory(&self, scan_id: i64) -> Result<Inventory, StoreError> {
         let path = &self.path;

@@ -37,7 +37,8 @@ pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
         localize_titles(&mut findings, &load_rules(cli, true)?, cli.lang);
     }
     let summary = Summary::of(&findings);
-    let (info, _) = scan_info(&record);
+    let (mut info, _) = scan_info(&record);
+    info.resources = store.resource_count(record.id)?;
     let report = ScanReport {
         scan: &info,
         summary: &summary,

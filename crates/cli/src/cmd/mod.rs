@@ -41,7 +41,17 @@ pub fn print_error(err: &anyhow::Error) {
         );
         return;
     }
-    eprintln!("error: {err:#}");
+    // Typed errors often repeat their source in their own message; print
+    // each cause only when it adds something.
+    let mut text = err.to_string();
+    for cause in err.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    eprintln!("error: {text}");
 }
 
 /// The built-in rules plus every `--rules` directory.

@@ -49,11 +49,8 @@ pub fn scan_info(r: &ScanRecord) -> (ScanInfo, Option<Summary>) {
         duration_ms: r.duration_ms,
         accounts: r.accounts.clone(),
         regions: r.regions.clone(),
-        resources: r
-            .scope
-            .get("resources")
-            .and_then(|v| v.as_u64())
-            .map_or(0, |n| n as usize),
+        // Counted by the caller when it needs it (Store::resource_count).
+        resources: 0,
         rules: r.rules_evaluated.unwrap_or(0),
         api_calls: None,
         collection_errors: r.errors.clone(),

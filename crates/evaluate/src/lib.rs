@@ -38,6 +38,8 @@ pub struct RuleSet {
     rules: Vec<Rule>,
     by_id: HashMap<String, usize>,
     by_type: HashMap<String, Vec<usize>>,
+    /// Each rule file's text, by the file name rules carry in `source`.
+    texts: HashMap<String, String>,
 }
 
 impl RuleSet {
@@ -84,6 +86,7 @@ impl RuleSet {
             return Err(LoadError { diagnostics: diags });
         }
         let mut set = RuleSet::default();
+        set.texts = sources.into_iter().map(|s| (s.display, s.text)).collect();
         for (i, r) in rules.into_iter().enumerate() {
             set.by_id.insert(r.id.clone(), i);
             set.by_type
@@ -93,6 +96,11 @@ impl RuleSet {
             set.rules.push(r);
         }
         Ok(set)
+    }
+
+    /// The YAML text of the file `rule` was loaded from.
+    pub fn source_text(&self, rule: &Rule) -> Option<&str> {
+        self.texts.get(&rule.source).map(String::as_str)
     }
 
     pub fn rules(&self) -> &[Rule] {

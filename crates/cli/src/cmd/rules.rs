@@ -36,7 +36,7 @@ pub fn run(cli: &Cli, cmd: &RulesCommand) -> Result<ExitCode> {
             let rule = rules
                 .get(id)
                 .ok_or_else(|| anyhow!("no rule `{id}` (see `rampart rules list`)"))?;
-            show(rule, *format, lang)
+            show(rule, rules.source_text(rule), *format, lang)
         }
         RulesCommand::Test { dir } => {
             let rules = rules_for(cli, dir.as_deref())?;
@@ -106,7 +106,7 @@ fn list(rules: &[&Rule], format: Format, lang: &str) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(r: &Rule, format: Format, lang: &str) -> Result<ExitCode> {
+fn show(r: &Rule, text: Option<&str>, format: Format, lang: &str) -> Result<ExitCode> {
     let mut w = output_writer(None)?;
     let heading = |en: &'static str, ko: &'static str| if lang == "ko" { ko } else { en };
     match format {
@@ -123,6 +123,7 @@ fn show(r: &Rule, format: Format, lang: &str) -> Result<ExitCode> {
                 },
                 "fix": r.fix, "mitre": r.mitre, "references": r.references, "source": r.source,
                 "props_read": r.props_read(),
+                "condition": text.map(condition_yaml),
                 "tests": r.tests.iter().map(|t| json!({"name": t.name, "expect": t.expect.as_str()})).collect::<Vec<_>>(),
             });
             serde_json::to_writer_pretty(&mut w, &v)?;
@@ -154,6 +155,11 @@ fn show(r: &Rule, format: Format, lang: &str) -> Result<ExitCode> {
             writeln!(w, "{}", heading("WHY IT MATTERS", "설명"))?;
             writeln!(w, "{}", indent(r.description.get(lang)))?;
             writeln!(w)?;
+            if let Some(text) = text {
+                writeln!(w, "{}", heading("CONDITION", "판정 조건"))?;
+                writeln!(w, "{}", indent(&condition_yaml(text)))?;
+                writeln!(w)?;
+            }
             writeln!(w, "{}", heading("REMEDIATION", "조치 방법"))?;
             writeln!(w, "{}", indent(r.remediation.text.get(lang)))?;
             if let Some(console) = &r.remediation.console {
@@ -215,6 +221,22 @@ fn test(rules: &RuleSet) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The `applies_if` and `fail_if` blocks of a rule file, as written.
+fn condition_yaml(text: &str) -> String {
+    let mut out = Vec::new();
+    let mut keep = false;
+    for line in text.lines() {
+        let top_level = !line.starts_with([' ', '\t', '#', '-']) && !line.trim().is_empty();
+        if top_level {
+            keep = line.starts_with("applies_if:") || line.starts_with("fail_if:");
+        }
+        if keep {
+            out.push(line);
+        }
+    }
+    out.join("\n")
 }
 
 fn indent(text: &str) -> String {

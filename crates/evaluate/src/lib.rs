@@ -85,8 +85,10 @@ impl RuleSet {
             diags.sort();
             return Err(LoadError { diagnostics: diags });
         }
-        let mut set = RuleSet::default();
-        set.texts = sources.into_iter().map(|s| (s.display, s.text)).collect();
+        let mut set = RuleSet {
+            texts: sources.into_iter().map(|s| (s.display, s.text)).collect(),
+            ..RuleSet::default()
+        };
         for (i, r) in rules.into_iter().enumerate() {
             set.by_id.insert(r.id.clone(), i);
             set.by_type

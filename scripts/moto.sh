@@ -8,6 +8,12 @@
 #   scripts/moto.sh status             print "running PORT PID" or "stopped" (exit 1 when stopped)
 #   scripts/moto.sh endpoint           print http://127.0.0.1:PORT of the running server
 #
+# A seeded demo account, then a scan of it:
+#   scripts/moto.sh start 5000
+#   .venv/bin/python scripts/seed_demo.py --endpoint "$(scripts/moto.sh endpoint)" --scale 3 > manifest.json
+#   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+#     AWS_ENDPOINT_URL="$(scripts/moto.sh endpoint)" rampart scan --regions ap-northeast-2,us-east-1
+#
 # Environment:
 #   RAMPART_VENV     virtualenv to use (default: <repo>/.venv)
 #   RAMPART_MOTO_DIR where the pid, port and log files go (default: <repo>/.rampart/moto);

@@ -66,9 +66,11 @@ fn start() -> Result<Emulator, String> {
         .map(PathBuf::from)
         .unwrap_or_else(|_| repo.join(".venv"));
     let endpoint = format!("http://127.0.0.1:{port}");
+    // RAMPART_SEED_SCALE grows the account (the assertions hold at any scale).
+    let scale = std::env::var("RAMPART_SEED_SCALE").unwrap_or_else(|_| "2".into());
     let seed = Command::new(venv.join("bin/python"))
         .arg(repo.join("scripts/seed_demo.py"))
-        .args(["--endpoint", &endpoint, "--scale", "2"])
+        .args(["--endpoint", &endpoint, "--scale", &scale])
         .output()
         .map_err(|e| format!("running seed_demo.py: {e}"))?;
     if !seed.status.success() {

@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use rampart_inventory::{CollectionError, GLOBAL_REGION, Inventory};
-use tokio::sync::Semaphore;
 
 use crate::scope::{Output, Scope, Shared};
 
@@ -246,13 +245,10 @@ pub async fn collect(
         }
     }
 
-    let limit = Arc::new(Semaphore::new(opts.max_concurrency.max(1)));
     let outputs = futures_util::stream::iter(jobs)
         .map(|(svc, region)| {
-            let limit = limit.clone();
             let scope = Scope::new(shared.clone(), svc.name, &region);
             async move {
-                let _permit = limit.acquire().await.ok();
                 progress.service_started(svc.name, &region);
                 let out = (svc.collect)(scope).await;
                 progress.service_done(svc.name, &region, out.resources.len());

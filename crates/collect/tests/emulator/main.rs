@@ -359,6 +359,10 @@ async fn ec2_props() {
             r,
         );
         assert_eq!(ebs.props["enabled"], region == "us-east-1");
+        // moto lacks GetEbsDefaultKmsKeyId: recorded as unsupported, not as a value.
+        if let Some(e) = ebs.prop_error("kms_key_id") {
+            assert_eq!(e.kind, ErrorKind::Unsupported, "{}", e.message);
+        }
 
         let vpcs: Vec<&Resource> = inv
             .resources
@@ -623,6 +627,9 @@ async fn access_denied_and_throttling_are_recorded() {
         {
             return proxy::s3_error("AccessDenied", 403);
         }
+        if req.method == "GET" && req.path.ends_with("?ownershipControls") {
+            return proxy::s3_error("NotImplemented", 501);
+        }
         match req.action.as_deref() {
             Some("DescribeSecurityGroups") => proxy::ec2_error("UnauthorizedOperation", 403),
             Some("ListKeys") => proxy::json_error("ThrottlingException", 400),
@@ -660,6 +667,13 @@ async fn access_denied_and_throttling_are_recorded() {
             Some(region),
         );
         assert!(secure.prop_error("policy").is_none());
+        let e = secure
+            .prop_error("ownership_controls")
+            .expect("ownership error recorded");
+        assert_eq!(
+            (e.kind, e.action.as_str()),
+            (ErrorKind::Unsupported, "s3:GetBucketOwnershipControls")
+        );
 
         let sg = inv
             .errors

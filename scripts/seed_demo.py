@@ -17,9 +17,11 @@ Only ever talks to the given endpoint, with fake credentials.
 """
 
 import argparse
+import io
 import json
 import os
 import sys
+import zipfile
 from collections import Counter
 
 import urllib.request
@@ -150,6 +152,12 @@ class Seed:
         self.counts["aws.iam.role"] += 2
         self.plant("bad", "aws.iam.role", "cross-account-any", g, "trusts any principal (*)")
         self.plant("good", "aws.iam.role", "ec2-app-role", g, "trusts ec2.amazonaws.com")
+        trust_lambda = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        }
+        iam.create_role(RoleName="lambda-exec", AssumeRolePolicyDocument=json.dumps(trust_lambda))
+        self.counts["aws.iam.role"] += 1
         self.profile_arn = iam.create_instance_profile(InstanceProfileName="ec2-app-profile")["InstanceProfile"]["Arn"]
         iam.add_role_to_instance_profile(InstanceProfileName="ec2-app-profile", RoleName="ec2-app-role")
 
@@ -486,6 +494,53 @@ class Seed:
         detector = self.client("guardduty", region).create_detector(Enable=True)["DetectorId"]
         self.plant("good", "aws.guardduty.detector", detector, region, "enabled")
 
+    # ------------------------------------------------------ RDS, Lambda
+    def databases(self, region):
+        rds = self.client("rds", region)
+        rds.create_db_instance(
+            DBInstanceIdentifier="legacy-mysql", Engine="mysql", DBInstanceClass="db.t3.micro",
+            MasterUsername="admin", MasterUserPassword="Sup3r-secret!", AllocatedStorage=20,
+            PubliclyAccessible=True, StorageEncrypted=False, BackupRetentionPeriod=0,
+        )
+        self.plant("bad", "aws.rds.instance", "legacy-mysql", region, "public, unencrypted, no backups")
+        rds.create_db_instance(
+            DBInstanceIdentifier="orders-postgres", Engine="postgres", DBInstanceClass="db.t3.micro",
+            MasterUsername="admin", MasterUserPassword="Sup3r-secret!", AllocatedStorage=20,
+            PubliclyAccessible=False, StorageEncrypted=True, BackupRetentionPeriod=7, MultiAZ=True,
+            DeletionProtection=True, Tags=[{"Key": "contains_pii", "Value": "true"}],
+        )
+        self.plant("good", "aws.rds.instance", "orders-postgres", region, "private, encrypted, backed up, multi-AZ")
+        self.counts["aws.rds.instance"] += 2
+        rds.create_db_snapshot(DBSnapshotIdentifier="legacy-mysql-public", DBInstanceIdentifier="legacy-mysql")
+        rds.modify_db_snapshot_attribute(DBSnapshotIdentifier="legacy-mysql-public", AttributeName="restore", ValuesToAdd=["all"])
+        self.plant("bad", "aws.rds.snapshot", "legacy-mysql-public", region, "public snapshot")
+        rds.create_db_snapshot(DBSnapshotIdentifier="orders-postgres-manual", DBInstanceIdentifier="orders-postgres")
+        self.plant("good", "aws.rds.snapshot", "orders-postgres-manual", region, "private, encrypted")
+        self.counts["aws.rds.snapshot"] += 2
+
+    def functions(self, region, account):
+        lam = self.client("lambda", region)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("app.py", "def handler(event, context):\n    return {'ok': True}\n")
+        code = {"ZipFile": buf.getvalue()}
+        role = f"arn:aws:iam::{account}:role/lambda-exec"
+        fn = lam.create_function(
+            FunctionName="webhook-legacy", Runtime="python3.7", Role=role, Handler="app.handler", Code=code,
+            Environment={"Variables": {"DB_PASSWORD": "hunter2", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}},
+        )["FunctionArn"]
+        lam.add_permission(FunctionName="webhook-legacy", StatementId="public", Action="lambda:InvokeFunction", Principal="*")
+        lam.create_function_url_config(FunctionName="webhook-legacy", AuthType="NONE")
+        self.plant("bad", "aws.lambda.function", "webhook-legacy", region, "deprecated runtime, secrets in env, public policy and URL")
+        lam.create_function(
+            FunctionName="orders-worker", Runtime="python3.12", Role=role, Handler="app.handler", Code=code,
+            Environment={"Variables": {"LOG_LEVEL": "info"}}, Tags={"team": "orders"},
+            TracingConfig={"Mode": "Active"},
+        )
+        self.plant("good", "aws.lambda.function", "orders-worker", region, "current runtime, no secrets, private")
+        self.counts["aws.lambda.function"] += 2
+        del fn
+
     def run(self):
         # Start from an empty emulator so the manifest's counts are exact.
         urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"), timeout=10)
@@ -508,6 +563,8 @@ class Seed:
             self.kms(region)
             self.messaging(region, account)
             self.detection(region, account)
+            self.databases(region)
+            self.functions(region, account)
         # Planted keys plus the AWS-managed ones (aws/ebs, ...) the emulator
         # made along the way, as a real account would have.
         self.counts["aws.kms.key"] = sum(len(self.client("kms", r).list_keys()["Keys"]) for r in REGIONS)

@@ -76,6 +76,26 @@ pub(crate) fn classify<E>(err: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let mut f = classify_full(err);
+    // The SDK's error context can run to kilobytes (it prints the raw
+    // response); a reason is one line.
+    if f.message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !f.message.is_char_boundary(end) {
+            end -= 1;
+        }
+        f.message.truncate(end);
+        f.message.push('…');
+    }
+    f
+}
+
+const MAX_MESSAGE: usize = 300;
+
+fn classify_full<E>(err: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     match err {
         SdkError::TimeoutError(_) => Failure::new(ErrorKind::Unreachable, "timed out"),
         SdkError::DispatchFailure(d) => {

@@ -17,7 +17,9 @@ mod guardduty;
 mod iam;
 mod iam_account;
 mod kms;
+mod lambda;
 mod logs;
+mod rds;
 mod s3;
 mod sns;
 mod sqs;
@@ -46,6 +48,8 @@ pub(crate) const SERVICES: &[Service] = &[
     sqs::SERVICE,
     config::SERVICE,
     guardduty::SERVICE,
+    rds::SERVICE,
+    lambda::SERVICE,
 ];
 
 pub(crate) const NAMES: &[&str] = &[
@@ -59,6 +63,8 @@ pub(crate) const NAMES: &[&str] = &[
     "sqs",
     "config",
     "guardduty",
+    "rds",
+    "lambda",
 ];
 
 pub(crate) fn find(name: &str) -> Option<&'static Service> {

@@ -542,6 +542,47 @@ async fn config_and_guardduty_props() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn rds_and_lambda_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    for region in REGIONS {
+        let r = Some(region);
+        let legacy = props(find(inv, "aws.rds.instance", "legacy-mysql", r));
+        assert_eq!(legacy["publicly_accessible"], true);
+        assert_eq!(legacy["storage_encrypted"], false);
+        assert_eq!(legacy["engine"], "mysql");
+        let orders = find(inv, "aws.rds.instance", "orders-postgres", r);
+        assert_eq!(orders.props["publicly_accessible"], false);
+        assert_eq!(orders.props["storage_encrypted"], true);
+        assert_eq!(orders.props["multi_az"], true);
+        assert_eq!(
+            orders.tags.get("contains_pii").map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(
+            props(find(inv, "aws.rds.snapshot", "legacy-mysql-public", r))["public"],
+            true
+        );
+        assert_eq!(
+            props(find(inv, "aws.rds.snapshot", "orders-postgres-manual", r))["public"],
+            false
+        );
+
+        let hook = find(inv, "aws.lambda.function", "webhook-legacy", r);
+        assert!(hook.errors.is_empty(), "{:?}", hook.errors);
+        assert_eq!(hook.props["runtime"], "python3.7");
+        assert_eq!(hook.props["environment"]["DB_PASSWORD"], "hunter2");
+        assert_eq!(hook.props["policy"]["Statement"][0]["Principal"], "*");
+        assert_eq!(hook.props["url_auth_type"], "NONE");
+        let worker = find(inv, "aws.lambda.function", "orders-worker", r);
+        assert_eq!(worker.props["policy"], Value::Null);
+        assert_eq!(worker.props["url_auth_type"], Value::Null);
+        assert_eq!(worker.tags.get("team").map(String::as_str), Some("orders"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn no_call_is_repeated() {
     let Some((inv, stats)) = seeded().await else {
         return;

@@ -118,14 +118,20 @@ class Seed:
         iam.add_user_to_group(UserName="bob-mfa", GroupName="readonly")
         self.plant("good", "aws.iam.user", "bob-mfa", g, "console access with MFA")
 
-        # Programmatic user with two keys, one inactive.
+        # Programmatic user with two active keys (CIS: one active key at most);
+        # its twin rotated properly and keeps one active, one inactive.
         iam.create_user(UserName="svc-deploy", Path="/service/")
         iam.create_access_key(UserName="svc-deploy")
-        k2 = iam.create_access_key(UserName="svc-deploy")["AccessKey"]["AccessKeyId"]
-        iam.update_access_key(UserName="svc-deploy", AccessKeyId=k2, Status="Inactive")
+        iam.create_access_key(UserName="svc-deploy")
         iam.put_user_policy(UserName="svc-deploy", PolicyName="deploy", PolicyDocument=json.dumps(READ_REPORTS_DOC))
-        self.plant("bad", "aws.iam.user", "svc-deploy", g, "two access keys (one inactive)")
-        self.counts["aws.iam.user"] += 3
+        self.plant("bad", "aws.iam.user", "svc-deploy", g, "two active access keys")
+        iam.create_user(UserName="svc-rotated", Path="/service/")
+        iam.create_access_key(UserName="svc-rotated")
+        k2 = iam.create_access_key(UserName="svc-rotated")["AccessKey"]["AccessKeyId"]
+        iam.update_access_key(UserName="svc-rotated", AccessKeyId=k2, Status="Inactive")
+        iam.add_user_to_group(UserName="svc-rotated", GroupName="readonly")
+        self.plant("good", "aws.iam.user", "svc-rotated", g, "one active key, one inactive; permissions through a group")
+        self.counts["aws.iam.user"] += 4
 
         for i in range(self.scale):
             name = f"dev-{i:03d}"

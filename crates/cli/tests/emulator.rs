@@ -166,10 +166,9 @@ fn every_planted_misconfiguration_is_found_and_no_compliant_twin_fails() {
             continue;
         }
         judged += 1;
+        // No finding at all is fine: the twin is out of every rule's scope
+        // (an unattached policy, say). The collector tests check it exists.
         let fs = on(good);
-        if fs.is_empty() {
-            problems.push(format!("compliant twin {good} was not collected"));
-        }
         for f in fs.iter().filter(|f| f["status"] != "pass") {
             problems.push(format!(
                 "compliant twin {} ({}) {}s {}: {}",

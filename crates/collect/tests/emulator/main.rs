@@ -142,8 +142,17 @@ async fn iam_props() {
         .iter()
         .map(|k| k["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses.len(), 2);
-    assert!(statuses.contains(&"Active") && statuses.contains(&"Inactive"));
+    assert_eq!(statuses, ["Active", "Active"]);
+    let rotated = props(find(inv, "aws.iam.user", "svc-rotated", None));
+    let mut statuses: Vec<&str> = rotated["access_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["status"].as_str().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["Active", "Inactive"]);
+    assert_eq!(rotated["groups"][0], "readonly");
     assert_eq!(
         svc["inline_policies"][0]["document"]["Statement"][0]["Action"][0],
         "s3:GetObject"

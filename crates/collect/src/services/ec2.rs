@@ -66,41 +66,49 @@ async fn collect(scope: Scope) -> Output {
     let client = scope.ec2();
     let mut out = Output::default();
     let mut net = Output::default();
-    let (public_subnets, reservations, volumes, snapshots, images, ebs, ebs_key, addresses) = tokio::join!(
-        ec2_network::collect(&scope, &client, &mut net),
-        all_items!(client.describe_instances()),
-        all_items!(client.describe_volumes()),
-        all_items!(client.describe_snapshots().owner_ids("self")),
-        async {
-            client
-                .describe_images()
-                .owners("self")
-                .send()
-                .await
-                .map_err(|e| classify(&e))
-        },
-        async {
-            client
-                .get_ebs_encryption_by_default()
-                .send()
-                .await
-                .map_err(|e| classify(&e))
-        },
-        async {
-            client
-                .get_ebs_default_kms_key_id()
-                .send()
-                .await
-                .map_err(|e| classify(&e))
-        },
-        async {
-            client
-                .describe_addresses()
-                .send()
-                .await
-                .map_err(|e| classify(&e))
-        },
-    );
+    let (public_subnets, reservations, volumes, snapshots, images, ebs, ebs_key, addresses) =
+        tokio::join!(
+            ec2_network::collect(&scope, &client, &mut net),
+            all_items!(client.describe_instances()),
+            all_items!(client.describe_volumes()),
+            all_items!(client.describe_snapshots().owner_ids("self")),
+            async {
+                client
+                    .describe_images()
+                    .owners("self")
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e))
+            },
+            async {
+                client
+                    .get_ebs_encryption_by_default()
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e))
+            },
+            async {
+                // Two attempts, not the usual five: endpoints that lack this
+                // call (moto answers 500) would otherwise cost seconds of
+                // backoff per region for one optional detail.
+                client
+                    .get_ebs_default_kms_key_id()
+                    .customize()
+                    .config_override(aws_sdk_ec2::config::Builder::default().retry_config(
+                        aws_config::retry::RetryConfig::adaptive().with_max_attempts(2),
+                    ))
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e))
+            },
+            async {
+                client
+                    .describe_addresses()
+                    .send()
+                    .await
+                    .map_err(|e| classify(&e))
+            },
+        );
     out.resources.extend(net.resources);
     out.errors.extend(net.errors);
 

@@ -72,6 +72,12 @@ class Seed:
             client.meta.events.register("before-sign.s3-control.*", flat_host)
         return client
 
+    def n(self, per_scale):
+        """How many of a repeated resource to make: one at SCALE=1, and
+        per_scale more for each step above, so SCALE=10 is roughly ten
+        times the account (about 1,300 resources)."""
+        return 1 + per_scale * (self.scale - 1)
+
     def plant(self, kind, rtype, name, region, issue):
         (self.bad if kind == "bad" else self.good).append(
             {"type": rtype, "name": name, "region": region, "issue": issue}
@@ -133,7 +139,7 @@ class Seed:
         self.plant("good", "aws.iam.user", "svc-rotated", g, "one active key, one inactive; permissions through a group")
         self.counts["aws.iam.user"] += 4
 
-        for i in range(self.scale):
+        for i in range(self.n(25)):
             name = f"dev-{i:03d}"
             iam.create_user(UserName=name)
             iam.add_user_to_group(UserName=name, GroupName="readonly")
@@ -230,7 +236,7 @@ class Seed:
         )
         self.plant("good", "aws.s3.bucket", vault, region, "contains_pii=true, encrypted, object lock")
 
-        for i in range(self.scale):
+        for i in range(self.n(8)):
             create(f"acme-data-{sfx}-{i:03d}")
 
     def harden(self, s3, name, logs, account):
@@ -334,7 +340,7 @@ class Seed:
         )["Instances"][0]["InstanceId"]
         self.plant("good", "aws.ec2.instance", "app-hardened", region, "IMDSv2 only, clean user data, private subnet")
         self.counts["aws.ec2.instance"] += 2
-        for i in range(self.scale):
+        for i in range(self.n(5)):
             ec2.run_instances(
                 ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro", SubnetId=priv,
                 MetadataOptions={"HttpTokens": "required"},
@@ -358,7 +364,7 @@ class Seed:
         self.plant("bad", "aws.ec2.volume", "db-data-plain", region, "not encrypted")
         enc = volume("db-data-encrypted", True)
         self.plant("good", "aws.ec2.volume", "db-data-encrypted", region, "encrypted")
-        for i in range(self.scale):
+        for i in range(self.n(10)):
             volume(f"scratch-{i:03d}", i % 2 == 0)
 
         pub_snap = ec2.create_snapshot(
@@ -426,7 +432,7 @@ class Seed:
         kms.enable_key_rotation(KeyId=on)
         self.plant("good", "aws.kms.key", on, region, "rotation enabled")
         self.counts["aws.kms.key"] += 2
-        for i in range(self.scale):
+        for i in range(self.n(8)):
             k = kms.create_key(Description=f"tenant key {i}")["KeyMetadata"]["KeyId"]
             if i % 2 == 0:
                 kms.enable_key_rotation(KeyId=k)
@@ -477,7 +483,7 @@ class Seed:
         self.plant("good", "aws.sqs.queue", "orders-secure", region, "KMS-encrypted, dead-letter queue")
         self.counts["aws.sqs.queue"] += 3
         del dlq
-        for i in range(self.scale):
+        for i in range(self.n(8)):
             sqs.create_queue(QueueName=f"jobs-{i:03d}")
             self.counts["aws.sqs.queue"] += 1
 

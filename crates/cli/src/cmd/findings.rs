@@ -4,12 +4,12 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 use rampart_findings::{Status, Summary};
-use rampart_output::{ScanReport, TableOptions, sort_for_display, write_json, write_table};
+use rampart_output::{ScanReport, sort_for_display};
 use rampart_store::FindingFilter;
 
 use super::scans::scan_info;
-use super::{load_rules, localize_titles, open_store, output_writer, use_color};
-use crate::cli::{Cli, FindingsArgs, Format};
+use super::{load_rules, localize_titles, open_store, write_report};
+use crate::cli::{Cli, FindingsArgs};
 
 pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
     let store = open_store(cli)?;
@@ -44,16 +44,8 @@ pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
         summary: &summary,
         findings: &findings,
     };
-    let mut w = output_writer(args.out.output.as_deref())?;
-    match args.out.format {
-        Format::Json => write_json(&mut w, &report)?,
-        Format::Table => {
-            // Asking for passing findings by status means showing them.
-            let show_pass = args.out.show_pass || args.status.contains(&Status::Pass);
-            let color = use_color(args.out.output.is_some());
-            write_table(&mut w, &report, TableOptions { color, show_pass })?
-        }
-    }
-    w.flush()?;
+    // Asking for passing findings by status means showing them.
+    let show_pass = args.out.show_pass || args.status.contains(&Status::Pass);
+    write_report(&args.out, &report, show_pass)?;
     Ok(ExitCode::SUCCESS)
 }

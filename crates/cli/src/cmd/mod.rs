@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use rampart_evaluate::{LoadError, RuleSet};
+use rampart_output::{ScanReport, TableOptions, write_json, write_table};
 use rampart_store::Store;
 
 use crate::cli::{Cli, Command};
@@ -101,6 +102,24 @@ pub fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
             Ok(Box::new(BufWriter::new(f)))
         }
     }
+}
+
+/// Writes a report where `--output`/`--format` say, as JSON or a table.
+pub fn write_report(
+    out: &crate::cli::OutputArgs,
+    report: &ScanReport<'_>,
+    show_pass: bool,
+) -> Result<()> {
+    let mut w = output_writer(out.output.as_deref())?;
+    match out.format {
+        crate::cli::Format::Json => write_json(&mut w, report)?,
+        crate::cli::Format::Table => {
+            let color = use_color(out.output.is_some());
+            write_table(&mut w, report, TableOptions { color, show_pass })?
+        }
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// Colour only for a terminal, and never when `NO_COLOR` is set.

@@ -10,13 +10,11 @@ use chrono::Utc;
 use rampart_evaluate::evaluate;
 use rampart_findings::{Severity, Summary};
 use rampart_inventory::{Inventory, service_of};
-use rampart_output::{
-    ScanInfo, ScanReport, TableOptions, sort_for_display, write_json, write_table,
-};
+use rampart_output::{ScanInfo, ScanReport, sort_for_display};
 use rampart_store::{CompletedScan, NewScan};
 
-use super::{load_rules, localize_titles, open_store, output_writer, use_color};
-use crate::cli::{Cli, Format, ScanArgs};
+use super::{load_rules, localize_titles, open_store, output_writer, write_report};
+use crate::cli::{Cli, ScanArgs};
 use crate::progress::Progress;
 
 pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
@@ -80,19 +78,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
         summary: &summary,
         findings: &findings,
     };
-    let mut w = output_writer(args.out.output.as_deref())?;
-    match args.out.format {
-        Format::Json => write_json(&mut w, &report)?,
-        Format::Table => write_table(
-            &mut w,
-            &report,
-            TableOptions {
-                color: use_color(args.out.output.is_some()),
-                show_pass: args.out.show_pass,
-            },
-        )?,
-    }
-    w.flush()?;
+    write_report(&args.out, &report, args.out.show_pass)?;
     Ok(exit_code(&summary, args.fail_on))
 }
 

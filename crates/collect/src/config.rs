@@ -13,7 +13,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use rampart_inventory::ErrorKind;
@@ -71,7 +70,7 @@ pub(crate) async fn load(opts: &CollectOptions) -> Result<SdkConfig, CollectErro
             .await
             .map_err(|e| CollectError::AssumeRole {
                 role: role.clone(),
-                message: DisplayErrorContext(&e).to_string(),
+                message: error_chain(&e),
             })?;
         conf = conf.into_builder().credentials_provider(provider).build();
     } else if opts.external_id.is_some() {
@@ -83,7 +82,7 @@ pub(crate) async fn load(opts: &CollectOptions) -> Result<SdkConfig, CollectErro
         base_provider
             .provide_credentials()
             .await
-            .map_err(|e| CollectError::NoCredentials(DisplayErrorContext(&e).to_string()))?;
+            .map_err(|e| CollectError::NoCredentials(error_chain(&e)))?;
     }
     Ok(conf)
 }
@@ -171,4 +170,21 @@ pub(crate) async fn probe_region(shared: &Shared, region: &str) -> Result<(), Fa
             Err(f)
         }
     }
+}
+
+/// An error and its causes as one readable line: each cause's own message,
+/// without the debug dump the SDK's context formatter appends, and without
+/// repeating a cause its parent already quotes.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let m = c.to_string();
+        if !m.is_empty() && !text.contains(&m) {
+            text.push_str(": ");
+            text.push_str(&m);
+        }
+        cause = c.source();
+    }
+    text
 }

@@ -130,7 +130,10 @@ impl Progress for NoProgress {
 /// Problems that stop a collection before it starts.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
-    #[error("no AWS credentials: {0}")]
+    #[error(
+        "no AWS credentials ({0}); set AWS_PROFILE or pass --profile, export AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, run `aws sso login`, or run where an instance or container role is available"
+    )]
     NoCredentials(String),
     #[error("could not assume role {role}: {message}")]
     AssumeRole { role: String, message: String },

@@ -19,6 +19,7 @@ mod failure;
 mod metrics;
 mod policy;
 mod scope;
+mod secrets;
 mod services;
 
 use std::collections::BTreeMap;

@@ -17,6 +17,7 @@ use super::Service;
 use super::ec2_network::{self, NETWORK_ACL, SECURITY_GROUP, SUBNET, VPC};
 use crate::failure::classify;
 use crate::scope::{Output, Scope, all_items, opt_str, put, set_prop, ts};
+use crate::secrets;
 
 pub(crate) const INSTANCE: &str = "aws.ec2.instance";
 pub(crate) const VOLUME: &str = "aws.ec2.volume";
@@ -391,11 +392,30 @@ async fn instance(
         .map_err(|e| classify(&e))
         .map(|o| match o.user_data().and_then(|u| u.value()) {
             Some(b64) if !b64.is_empty() => match aws_smithy_types::base64::decode(b64) {
-                Ok(bytes) => Value::String(String::from_utf8_lossy(&bytes).into_owned()),
-                Err(_) => Value::String(b64.to_string()),
+                Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+                Err(_) => Some(b64.to_string()),
             },
-            _ => Value::Null,
+            _ => None,
         });
-    set_prop(&mut r, "user_data", "ec2:DescribeInstanceAttribute", ud);
+    // Never store a secret: the text keeps its shape, values are redacted.
+    let (text, found) = match ud {
+        Ok(Some(text)) => {
+            let (text, found) = secrets::redact_text(&text);
+            let found = found
+                .into_iter()
+                .map(|s| json!({"kind": s.kind, "line": s.line}))
+                .collect();
+            (Ok(Value::String(text)), Ok(Value::Array(found)))
+        }
+        Ok(None) => (Ok(Value::Null), Ok(Value::Array(Vec::new()))),
+        Err(f) => (Err(f.clone()), Err(f)),
+    };
+    set_prop(&mut r, "user_data", "ec2:DescribeInstanceAttribute", text);
+    set_prop(
+        &mut r,
+        "user_data_secrets",
+        "ec2:DescribeInstanceAttribute",
+        found,
+    );
     r
 }

@@ -8,6 +8,7 @@ use super::Service;
 use crate::failure::{Failure, classify};
 use crate::policy;
 use crate::scope::{Output, Scope, all_items, opt_str, put, set_prop};
+use crate::secrets;
 
 pub(crate) const FUNCTION: &str = "aws.lambda.function";
 
@@ -38,11 +39,20 @@ async fn collect(scope: Scope) -> Output {
                     .map(str::to_string)
                     .unwrap_or_else(|| scope.arn("lambda", &format!("function:{name}")));
                 let mut r = scope.resource(FUNCTION, arn.clone(), name.clone());
-                let env: serde_json::Map<String, Value> = f
+                // Never store a secret: secret values are redacted.
+                let mut vars: Vec<(&str, &str)> = f
                     .environment()
                     .and_then(|e| e.variables())
-                    .map(|v| v.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+                    .map(|v| v.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect())
                     .unwrap_or_default();
+                vars.sort_unstable();
+                let (vars, found) = secrets::redact_vars(vars);
+                let env: serde_json::Map<String, Value> =
+                    vars.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+                let env_secrets: Vec<Value> = found
+                    .into_iter()
+                    .map(|s| json!({"variable": s.variable, "kind": s.kind}))
+                    .collect();
                 put(
                     &mut r,
                     json!({
@@ -57,6 +67,7 @@ async fn collect(scope: Scope) -> Output {
                         "vpc_id": opt_str(f.vpc_config().and_then(|v| v.vpc_id())),
                         "tracing_mode": f.tracing_config().and_then(|t| t.mode()).map(|m| m.as_str()),
                         "environment": env,
+                        "environment_secrets": env_secrets,
                     }),
                 );
                 let (pol, urls, tags) = tokio::join!(

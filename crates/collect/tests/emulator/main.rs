@@ -47,6 +47,14 @@ async fn seeded() -> Option<&'static (Inventory, CollectStats)> {
     )
 }
 
+/// The literal secret values `scripts/seed_demo.py` plants in user data and
+/// Lambda environment variables: none may reach the inventory.
+const SEEDED_SECRETS: [&str; 3] = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "hunter2",
+];
+
 fn props(r: &Resource) -> &Value {
     &r.props
 }
@@ -315,16 +323,38 @@ async fn ec2_props() {
 
         let legacy = props(find(inv, "aws.ec2.instance", "web-legacy", r));
         assert_eq!(legacy["metadata_options"]["http_tokens"], "optional");
-        assert!(
-            legacy["user_data"]
-                .as_str()
-                .unwrap()
-                .contains("AWS_SECRET_ACCESS_KEY")
+        // The seed's secrets (scripts/seed_demo.py SECRET_USER_DATA) are
+        // found and redacted: the script keeps its shape, never the values.
+        let user_data = legacy["user_data"].as_str().unwrap();
+        assert!(user_data.contains("export AWS_SECRET_ACCESS_KEY=***REDACTED***"));
+        assert!(user_data.contains("yum install -y httpd"));
+        let seed = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/seed_demo.py"),
+        )
+        .unwrap();
+        let whole = serde_json::to_string(inv).unwrap();
+        for value in SEEDED_SECRETS {
+            assert!(
+                seed.contains(value),
+                "{value} is no longer planted by the seed"
+            );
+            assert!(!user_data.contains(value), "{value} stored in user_data");
+            assert!(!whole.contains(value), "{value} stored in the inventory");
+        }
+        assert_eq!(
+            legacy["user_data_secrets"],
+            serde_json::json!([
+                {"kind": "aws_access_key_id", "line": 2},
+                {"kind": "aws_secret_access_key", "line": 3},
+                {"kind": "password", "line": 4},
+            ])
         );
         assert_eq!(legacy["subnet_public"], true);
         let hardened = props(find(inv, "aws.ec2.instance", "app-hardened", r));
         assert_eq!(hardened["metadata_options"]["http_tokens"], "required");
         assert!(!hardened["user_data"].as_str().unwrap().contains("SECRET"));
+        assert!(!hardened["user_data"].as_str().unwrap().contains("REDACTED"));
+        assert_eq!(hardened["user_data_secrets"], serde_json::json!([]));
         assert_eq!(hardened["subnet_public"], false);
         assert!(
             hardened["iam_instance_profile"]
@@ -578,10 +608,27 @@ async fn rds_and_lambda_props() {
         let hook = find(inv, "aws.lambda.function", "webhook-legacy", r);
         assert!(hook.errors.is_empty(), "{:?}", hook.errors);
         assert_eq!(hook.props["runtime"], "python3.7");
-        assert_eq!(hook.props["environment"]["DB_PASSWORD"], "hunter2");
+        assert_eq!(hook.props["environment"]["DB_PASSWORD"], "***REDACTED***");
+        assert_eq!(
+            hook.props["environment"]["AWS_SECRET_ACCESS_KEY"],
+            "***REDACTED***"
+        );
+        let env = hook.props["environment"].to_string();
+        for value in SEEDED_SECRETS {
+            assert!(!env.contains(value), "{value} stored in environment");
+        }
+        assert_eq!(
+            hook.props["environment_secrets"],
+            serde_json::json!([
+                {"variable": "AWS_SECRET_ACCESS_KEY", "kind": "aws_secret_access_key"},
+                {"variable": "DB_PASSWORD", "kind": "password"},
+            ])
+        );
         assert_eq!(hook.props["policy"]["Statement"][0]["Principal"], "*");
         assert_eq!(hook.props["url_auth_type"], "NONE");
         let worker = find(inv, "aws.lambda.function", "orders-worker", r);
+        assert_eq!(worker.props["environment"]["LOG_LEVEL"], "info");
+        assert_eq!(worker.props["environment_secrets"], serde_json::json!([]));
         assert_eq!(worker.props["policy"], Value::Null);
         assert_eq!(worker.props["url_auth_type"], Value::Null);
         assert_eq!(worker.tags.get("team").map(String::as_str), Some("orders"));

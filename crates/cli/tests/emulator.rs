@@ -130,6 +130,12 @@ fn every_planted_misconfiguration_is_found_and_no_compliant_twin_fails() {
         .output()
         .unwrap();
     let rules: Value = serde_json::from_slice(&rules.stdout).unwrap();
+    // A full scan covers every service, so every rule is evaluated (the
+    // account-wide types count too, whatever their service segment).
+    assert_eq!(
+        scan["scan"]["rules"].as_u64().unwrap() as usize,
+        rules.as_array().unwrap().len()
+    );
     let ruled: BTreeSet<&str> = rules
         .as_array()
         .unwrap()

@@ -283,6 +283,10 @@ pub async fn collect(
         accounts: vec![account],
         regions: scope_regions,
         services: selected.iter().map(|s| s.name.to_string()).collect(),
+        resource_types: selected
+            .iter()
+            .flat_map(|s| s.types.iter().map(|t| t.to_string()))
+            .collect(),
         resources,
         errors,
     };

@@ -179,6 +179,11 @@ pub struct Inventory {
     /// Services in scope. Empty means: all.
     #[serde(default)]
     pub services: Vec<String>,
+    /// Resource types the collection covered. Empty means: every type of
+    /// the services in scope (a service's types can have another service
+    /// segment: IAM collects `aws.account.summary`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_types: Vec<String>,
     #[serde(default)]
     pub resources: Vec<Resource>,
     #[serde(default)]
@@ -214,6 +219,17 @@ impl Inventory {
     pub fn covers_service(&self, service: &str) -> bool {
         self.services.is_empty() || self.services.iter().any(|s| s == service)
     }
+
+    /// Whether resources of `resource_type` were in scope of this
+    /// collection: listed in `resource_types`, or, when that is empty, of a
+    /// service in scope.
+    pub fn covers_type(&self, resource_type: &str) -> bool {
+        if self.resource_types.is_empty() {
+            self.covers_service(service_of(resource_type))
+        } else {
+            self.resource_types.iter().any(|t| t == resource_type)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +251,26 @@ mod tests {
         let json = r#"{"uid":"u","type":"aws.s3.bucket","account":"1","region":"r","prop":{}}"#;
         let err = serde_json::from_str::<Resource>(json).unwrap_err();
         assert!(err.to_string().contains("unknown field `prop`"), "{err}");
+    }
+
+    #[test]
+    fn coverage_by_type_wins_over_service_segments() {
+        let mut inv = Inventory {
+            services: vec!["iam".into()],
+            ..Inventory::default()
+        };
+        assert!(inv.covers_type("aws.iam.user"));
+        assert!(
+            !inv.covers_type("aws.account.summary"),
+            "service segment alone"
+        );
+        inv.resource_types = vec!["aws.iam.user".into(), "aws.account.summary".into()];
+        assert!(inv.covers_type("aws.account.summary"));
+        assert!(!inv.covers_type("aws.s3.bucket"));
+        assert!(
+            Inventory::default().covers_type("aws.s3.bucket"),
+            "an offline inventory covers all"
+        );
     }
 
     #[test]

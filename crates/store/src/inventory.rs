@@ -55,8 +55,8 @@ impl Store {
             .at(&path)?;
         tx.execute(
             "INSERT INTO scan_inventories \
-             (scan_id, collected_at, accounts, regions, services, errors, resources) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             (scan_id, collected_at, accounts, regions, services, errors, resources, resource_types) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 scan_id,
                 inv.collected_at.map(time::encode),
@@ -65,6 +65,7 @@ impl Store {
                 to_json(&path, "inventory services", &inv.services)?,
                 to_json(&path, "inventory collection errors", &inv.errors)?,
                 i64::try_from(inv.resources.len()).unwrap_or(i64::MAX),
+                to_json(&path, "inventory resource types", &inv.resource_types)?,
             ],
         )
         .at(&path)?;
@@ -130,17 +131,26 @@ impl Store {
         // replaces the inventory.
         let tx = self.conn.unchecked_transaction().at(path)?;
         scans::status_of(&tx, path, scan_id)?;
-        type Meta = (Option<String>, String, String, String, String);
+        type Meta = (Option<String>, String, String, String, String, String);
         let meta: Option<Meta> = tx
             .query_row(
-                "SELECT collected_at, accounts, regions, services, errors \
+                "SELECT collected_at, accounts, regions, services, errors, resource_types \
                  FROM scan_inventories WHERE scan_id = ?1",
                 [scan_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()
             .at(path)?;
-        let Some((collected_at, accounts, regions, services, errors)) = meta else {
+        let Some((collected_at, accounts, regions, services, errors, types)) = meta else {
             return Err(StoreError::NoInventory {
                 path: path.clone(),
                 id: scan_id,
@@ -152,6 +162,7 @@ impl Store {
             accounts: from_json(path, "inventory accounts", &accounts)?,
             regions: from_json(path, "inventory regions", &regions)?,
             services: from_json(path, "inventory services", &services)?,
+            resource_types: from_json(path, "inventory resource types", &types)?,
             resources: Vec::new(),
             errors,
         };

@@ -21,7 +21,10 @@ pub(crate) const APPLICATION_ID: i32 = 0x5241_4D50;
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The migrations, in order: entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_inventory_resource_types.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

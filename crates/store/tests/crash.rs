@@ -47,6 +47,7 @@ fn inventory(n: usize, salt: &str) -> Inventory {
         accounts: vec![ACCOUNT.into()],
         regions: vec![REGION.into()],
         services: vec![],
+        resource_types: vec![],
         resources: (0..n)
             .map(|i| Resource {
                 uid: format!("arn:aws:s3:::bucket-{i}"),

@@ -45,6 +45,10 @@ fn sample_inventory(n: usize) -> Inventory {
         accounts: vec![ACCOUNT.into()],
         regions: vec!["global".into(), REGION.into()],
         services: vec!["s3".into()],
+        resource_types: vec![
+            "aws.s3.bucket".into(),
+            "aws.s3.account_public_access_block".into(),
+        ],
         resources,
         errors: vec![CollectionError {
             account: ACCOUNT.into(),

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use rampart_evaluate::evaluate;
 use rampart_findings::{Severity, Summary};
-use rampart_inventory::{Inventory, service_of};
+use rampart_inventory::Inventory;
 use rampart_output::{ScanInfo, ScanReport, sort_for_display};
 use rampart_store::{CompletedScan, NewScan};
 
@@ -120,7 +120,7 @@ fn scan_and_evaluate(
     let evaluated: Vec<String> = rules
         .rules()
         .iter()
-        .filter(|r| inventory.covers_service(service_of(&r.resource_type)))
+        .filter(|r| inventory.covers_type(&r.resource_type))
         .map(|r| r.id.clone())
         .collect();
     let mut findings = evaluate(rules, &inventory, started_at);

@@ -27,6 +27,7 @@ from collections import Counter
 import urllib.request
 
 import boto3
+from botocore.exceptions import ClientError
 
 REGIONS = ["ap-northeast-2", "us-east-1"]
 SECRET_USER_DATA = """#!/bin/bash
@@ -506,6 +507,32 @@ class Seed:
         detector = self.client("guardduty", region).create_detector(Enable=True)["DetectorId"]
         self.plant("good", "aws.guardduty.detector", detector, region, "enabled")
 
+    # ------------------------------------- Security Hub, IAM Access Analyzer
+    def posture(self, region):
+        self.counts["aws.securityhub.hub"] += 1
+        if region == "ap-northeast-2":
+            self.client("securityhub", region).enable_security_hub(EnableDefaultStandards=True)
+            self.plant("good", "aws.securityhub.hub", "hub", region, "Security Hub enabled")
+        else:
+            self.plant("bad", "aws.securityhub.hub", "hub", region, "Security Hub not enabled")
+        # moto (5.1) does not implement Access Analyzer: plant nothing the scan
+        # cannot see; the collector records the region as `unsupported`.
+        analyzer = self.client("accessanalyzer", region)
+        try:
+            analyzer.list_analyzers()
+        except ClientError as e:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            text = str(e).lower()
+            if status in (404, 500, 501) and ("not yet implemented" in text or "<!doctype html" in text):
+                return
+            raise
+        self.counts["aws.accessanalyzer.region"] += 1
+        if region == "ap-northeast-2":
+            analyzer.create_analyzer(analyzerName="account-analyzer", type="ACCOUNT")
+            self.plant("good", "aws.accessanalyzer.region", "access-analyzer", region, "ACCOUNT analyzer active")
+        else:
+            self.plant("bad", "aws.accessanalyzer.region", "access-analyzer", region, "no analyzer")
+
     # ------------------------------------------------------ RDS, Lambda
     def databases(self, region):
         rds = self.client("rds", region)
@@ -575,6 +602,7 @@ class Seed:
             self.kms(region)
             self.messaging(region, account)
             self.detection(region, account)
+            self.posture(region)
             self.databases(region)
             self.functions(region, account)
         # Planted keys plus the AWS-managed ones (aws/ebs, ...) the emulator

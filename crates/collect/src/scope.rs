@@ -201,6 +201,8 @@ impl Scope {
     client_fn!(guardduty, aws_sdk_guardduty);
     client_fn!(rds, aws_sdk_rds);
     client_fn!(lambda, aws_sdk_lambda);
+    client_fn!(securityhub, aws_sdk_securityhub);
+    client_fn!(accessanalyzer, aws_sdk_accessanalyzer);
     client_fn!(logs, aws_sdk_cloudwatchlogs);
     client_fn!(sns, aws_sdk_sns);
     client_fn!(sqs, aws_sdk_sqs);

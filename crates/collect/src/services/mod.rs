@@ -9,6 +9,7 @@ use std::pin::Pin;
 
 use crate::scope::{Output, Scope};
 
+mod accessanalyzer;
 mod cloudtrail;
 mod config;
 mod ec2;
@@ -21,6 +22,7 @@ mod lambda;
 mod logs;
 mod rds;
 mod s3;
+mod securityhub;
 mod sns;
 mod sqs;
 
@@ -50,6 +52,8 @@ pub(crate) const SERVICES: &[Service] = &[
     guardduty::SERVICE,
     rds::SERVICE,
     lambda::SERVICE,
+    securityhub::SERVICE,
+    accessanalyzer::SERVICE,
 ];
 
 pub(crate) const NAMES: &[&str] = &[
@@ -65,6 +69,8 @@ pub(crate) const NAMES: &[&str] = &[
     "guardduty",
     "rds",
     "lambda",
+    "securityhub",
+    "accessanalyzer",
 ];
 
 pub(crate) fn find(name: &str) -> Option<&'static Service> {

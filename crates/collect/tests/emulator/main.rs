@@ -578,6 +578,70 @@ async fn config_and_guardduty_props() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn securityhub_and_accessanalyzer_props() {
+    let Some((inv, _)) = seeded().await else {
+        return;
+    };
+    let on = find(inv, "aws.securityhub.hub", "hub", Some("ap-northeast-2"));
+    assert_eq!(on.props["enabled"], true);
+    assert!(
+        on.props["hub_arn"]
+            .as_str()
+            .unwrap()
+            .contains(":hub/default")
+    );
+    // moto lacks GetEnabledStandards: the prop is an `unsupported` error,
+    // never an empty list that would read as "no standards".
+    match on.props.get("standards") {
+        Some(Value::Array(_)) => {}
+        _ => assert!(on.errors.iter().any(|e| e.prop == "standards"
+            && e.action == "securityhub:GetEnabledStandards"
+            && e.kind == ErrorKind::Unsupported)),
+    }
+    let off = find(inv, "aws.securityhub.hub", "hub", Some("us-east-1"));
+    assert_eq!(off.props["enabled"], false);
+    assert_eq!(off.props["standards"], serde_json::json!([]));
+    assert!(off.errors.is_empty(), "{:?}", off.errors);
+
+    let emu = emulator().expect("emulator");
+    if emu.manifest["counts"]
+        .get("aws.accessanalyzer.region")
+        .is_some()
+    {
+        let on = find(
+            inv,
+            "aws.accessanalyzer.region",
+            "access-analyzer",
+            Some("ap-northeast-2"),
+        );
+        assert_eq!(on.props["enabled"], true);
+        assert_eq!(on.props["analyzers"][0]["type"], "ACCOUNT");
+        let off = find(
+            inv,
+            "aws.accessanalyzer.region",
+            "access-analyzer",
+            Some("us-east-1"),
+        );
+        assert_eq!(off.props["enabled"], false);
+        assert_eq!(off.props["analyzers"], serde_json::json!([]));
+    } else {
+        // The emulator lacks Access Analyzer: each region is recorded as
+        // `unsupported` and no resource claims anything.
+        assert_eq!(count(inv, "aws.accessanalyzer.region"), 0);
+        for region in REGIONS {
+            assert!(
+                inv.errors.iter().any(|e| e.region == region
+                    && e.action == "access-analyzer:ListAnalyzers"
+                    && e.kind == ErrorKind::Unsupported
+                    && e.resource_types == ["aws.accessanalyzer.region"]),
+                "{region}: {:?}",
+                inv.errors
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn rds_and_lambda_props() {
     let Some((inv, _)) = seeded().await else {
         return;

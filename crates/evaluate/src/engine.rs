@@ -81,6 +81,8 @@ fn finding(rule: &Rule, r: &Resource, status: Status, reason: String) -> Finding
         first_seen: None,
         last_seen: None,
         resolved_at: None,
+        risk: Default::default(),
+        mute: None,
     }
 }
 
@@ -189,6 +191,8 @@ fn scope_errors(rules: &RuleSet, inventory: &Inventory) -> Vec<Finding> {
                     first_seen: None,
                     last_seen: None,
                     resolved_at: None,
+                    risk: Default::default(),
+                    mute: None,
                 });
             }
         }

@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod risk;
 mod score;
+pub use risk::{Escalation, MuteNote, Risk, RiskFactor};
 pub use score::{Summary, security_score, severity_weight};
 
 /// How bad a failing finding is.
@@ -151,6 +153,12 @@ pub struct Finding {
     /// When it stopped failing, if it has (set by the store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Risk factors of the resource and any severity escalation.
+    #[serde(default, skip_serializing_if = "Risk::is_empty")]
+    pub risk: Risk,
+    /// The mute that accepted this failure (status `muted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute: Option<MuteNote>,
 }
 
 impl Finding {

@@ -113,6 +113,8 @@ mod tests {
             first_seen: None,
             last_seen: None,
             resolved_at: None,
+            risk: Default::default(),
+            mute: None,
         }
     }
 

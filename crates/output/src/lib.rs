@@ -5,6 +5,7 @@
 //! `{"scan": {...}, "summary": {...}, "findings": [...]}`, with every
 //! evaluated finding (pass, fail, error, muted) in `findings`.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -55,13 +56,25 @@ pub fn write_json(mut w: impl Write, report: &ScanReport<'_>) -> io::Result<()> 
     writeln!(w)
 }
 
-/// Findings sorted for people: failing first, most severe first, then by
-/// rule and resource, so the same input always prints the same way.
+/// Findings in priority order: failing first; then most severe (after
+/// context escalation); then most risk factors on the resource (public
+/// exposure, privilege, personal data, production, unencrypted); then the
+/// rules failing on the most resources; then by rule and resource, so the
+/// same input always prints the same way.
 pub fn sort_for_display(findings: &mut [Finding]) {
+    // Resources each rule fails on: a problem repeated across the estate
+    // comes before a one-off of the same severity and risk.
+    let mut affected: HashMap<String, usize> = HashMap::new();
+    for f in findings.iter().filter(|f| status_rank(f) == 0) {
+        *affected.entry(f.rule_id.clone()).or_default() += 1;
+    }
+    let spread = |f: &Finding| affected.get(&f.rule_id).copied().unwrap_or(0);
     findings.sort_by(|a, b| {
         status_rank(a)
             .cmp(&status_rank(b))
             .then(b.severity.cmp(&a.severity))
+            .then(b.risk.factors.len().cmp(&a.risk.factors.len()))
+            .then_with(|| spread(b).cmp(&spread(a)))
             .then_with(|| a.rule_id.cmp(&b.rule_id))
             .then_with(|| a.resource_uid.cmp(&b.resource_uid))
     });
@@ -98,6 +111,8 @@ mod tests {
             first_seen: None,
             last_seen: None,
             resolved_at: None,
+            risk: Default::default(),
+            mute: None,
         }
     }
 

@@ -134,7 +134,29 @@ fn write_finding(w: &mut impl Write, f: &Finding, dim: Style) -> io::Result<()> 
         f.resource_uid,
         format!("({}/{})", f.account, f.region).style(dim)
     )?;
-    writeln!(w, "      {}", f.reason)
+    writeln!(w, "      {}", f.reason)?;
+    if let Some(e) = &f.risk.escalation {
+        writeln!(w, "      escalated from {}: {}", e.from, e.reason)?;
+    }
+    if !f.risk.factors.is_empty() {
+        let list: Vec<&str> = f.risk.factors.iter().map(|x| x.as_str()).collect();
+        writeln!(w, "      {}", format!("risk: {}", list.join(", ")).style(dim))?;
+    }
+    if let Some(m) = &f.mute {
+        writeln!(
+            w,
+            "      {}",
+            format!(
+                "muted by #{} until {} ({}): {}",
+                m.id,
+                m.expires.format("%Y-%m-%d"),
+                m.owner,
+                m.reason
+            )
+            .style(dim)
+        )?;
+    }
+    Ok(())
 }
 
 /// `Score 72.5/100 · 40 evaluated: 29 pass, 9 fail (1 critical, …), 2 error, 0 muted`

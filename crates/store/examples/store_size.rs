@@ -89,6 +89,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         first_seen: None,
                         last_seen: None,
                         resolved_at: None,
+                        risk: Default::default(),
+                        mute: None,
                     }
                 })
             })

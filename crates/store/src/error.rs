@@ -78,6 +78,9 @@ pub enum StoreError {
     #[error("database {path}: scan {id} has no saved inventory")]
     NoInventory { path: PathBuf, id: i64 },
 
+    #[error("{0}")]
+    Invalid(String),
+
     #[error(
         "no data directory could be determined for this user: set RAMPART_DB or pass --db PATH"
     )]

@@ -171,11 +171,40 @@ struct RawFinding {
     first_seen: Option<String>,
     last_seen: Option<String>,
     resolved_at: Option<String>,
+    context: Option<String>,
+}
+
+/// The risk and mute of a result as stored in `scan_results.context`.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Context {
+    #[serde(default, skip_serializing_if = "rampart_findings::Risk::is_empty")]
+    risk: rampart_findings::Risk,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mute: Option<rampart_findings::MuteNote>,
+}
+
+/// `NULL` when the finding has neither risk context nor a mute.
+pub(crate) fn encode_context(f: &Finding) -> Option<String> {
+    if f.risk.is_empty() && f.mute.is_none() {
+        return None;
+    }
+    serde_json::to_string(&Context {
+        risk: f.risk.clone(),
+        mute: f.mute.clone(),
+    })
+    .ok()
 }
 
 impl RawFinding {
     fn decode(self, path: &Path) -> Result<Finding, StoreError> {
+        let context: Context = match &self.context {
+            Some(text) => serde_json::from_str(text)
+                .map_err(|_| corrupt(path, "scan_results.context", text.clone()))?,
+            None => Context::default(),
+        };
         Ok(Finding {
+            risk: context.risk,
+            mute: context.mute,
             severity: parse_severity(path, &self.severity)?,
             status: parse_status(path, &self.status)?,
             first_seen: time::decode_opt(path, "findings.first_seen", self.first_seen)?,
@@ -235,7 +264,7 @@ impl Store {
         let mut sql = format!(
             "SELECT f.id, f.rule_id, f.title, r.severity, r.status, f.resource_uid, \
              f.resource_type, f.resource_name, f.account, f.region, r.reason, \
-             f.first_seen, f.last_seen, f.resolved_at {from_where}"
+             f.first_seen, f.last_seen, f.resolved_at, r.context {from_where}"
         );
         let mut any_of = |column: &str, values: Vec<String>, sql: &mut String| {
             if !values.is_empty() {
@@ -308,6 +337,7 @@ impl Store {
                     first_seen: r.get(11)?,
                     last_seen: r.get(12)?,
                     resolved_at: r.get(13)?,
+                    context: r.get(14)?,
                 })
             })
             .at(&self.path)?

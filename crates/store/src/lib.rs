@@ -52,6 +52,7 @@ mod findings;
 mod inventory;
 mod lifecycle;
 mod migrations;
+mod mutes;
 mod process;
 mod scans;
 mod time;
@@ -61,6 +62,7 @@ pub use findings::{
     FindingEvent, FindingEventKind, FindingFilter, FindingLifecycle, FindingResult, LifecycleState,
 };
 pub use migrations::SCHEMA_VERSION;
+pub use mutes::{Mute, NewMute, apply_mutes};
 pub use process::{hostname, who};
 pub use scans::{CompletedScan, NewScan, ScanRecord, ScanStatus};
 

@@ -267,8 +267,8 @@ fn record_results(
         .at(path)?;
     let mut result = tx
         .prepare_cached(
-            "INSERT INTO scan_results (scan_id, fid, status, severity, reason) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO scan_results (scan_id, fid, status, severity, reason, context) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .at(path)?;
     let mut event = tx
@@ -358,7 +358,8 @@ fn record_results(
                 fid,
                 f.status.as_str(),
                 f.severity.as_str(),
-                f.reason
+                f.reason,
+                crate::findings::encode_context(f),
             ])
             .at(path)?;
         if let Some(ev) = ev {

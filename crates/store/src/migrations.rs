@@ -24,6 +24,7 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_inventory_resource_types.sql"),
+    include_str!("../migrations/0003_risk_and_mutes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -31,6 +31,8 @@ pub fn finding(rule: &str, bucket: &str, status: Status) -> Finding {
         first_seen: None,
         last_seen: None,
         resolved_at: None,
+        risk: Default::default(),
+        mute: None,
     }
 }
 

@@ -11,6 +11,7 @@
 //! stops at the first problem: a [`LoadError`] carries every
 //! [`Diagnostic`] (`file:line:col: message`) of every file.
 
+mod context;
 mod diag;
 mod engine;
 mod helpers;
@@ -26,6 +27,7 @@ mod tests;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+pub use context::{ContextOptions, apply_context};
 pub use diag::{Diagnostic, LoadError};
 pub use engine::{Outcome, evaluate, evaluate_one, evaluate_resources, outcome};
 pub use lang::compile::OPERATORS;

@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rampart_findings::Severity;
+use rampart_findings::{RiskFactor, Severity};
 use rampart_inventory::Resource;
 
 use crate::lang::Cond;
@@ -134,6 +134,10 @@ pub struct Rule {
     pub fix: Option<String>,
     /// MITRE ATT&CK technique ids.
     pub mitre: Vec<String>,
+    /// What a failure of this rule says about its resource (public
+    /// exposure, privilege, unencrypted data): prioritisation and severity
+    /// escalation read these.
+    pub risk_factors: Vec<RiskFactor>,
     pub references: Vec<String>,
     /// The file, as shown in diagnostics.
     pub source: String,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use rampart_findings::Severity;
+use rampart_findings::{RiskFactor, Severity};
 use rampart_inventory::Resource;
 
 use super::node::{Kind, Node};
@@ -30,6 +30,7 @@ const RULE_KEYS: &[&str] = &[
     "remediation",
     "fix",
     "mitre",
+    "risk_factors",
     "references",
     "tests",
 ];
@@ -100,6 +101,17 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
             }
         })
         .collect();
+    let risk_factors: Vec<RiskFactor> = rd
+        .string_list(&o, "risk_factors")
+        .into_iter()
+        .filter_map(|(f, pos)| match f.parse::<RiskFactor>() {
+            Ok(f) => Some(f),
+            Err(e) => {
+                rd.diags.push(Diagnostic::new(file, pos, e));
+                None
+            }
+        })
+        .collect();
     let references: Vec<String> = rd
         .string_list(&o, "references")
         .into_iter()
@@ -157,6 +169,7 @@ pub fn read_rule(root: &Node, file: &str, stem: &str, diags: &mut Vec<Diagnostic
         remediation: remediation?,
         fix,
         mitre,
+        risk_factors,
         references,
         source: file.to_string(),
         applies_reads: reads(applies_if.as_ref()),

@@ -123,7 +123,7 @@ fn rule_file_errors() {
         vec![
             "x/demo-rule.yaml:4:8: missing required key `ko` in `title`",
             "x/demo-rule.yaml:6:11: unknown severity `urgent` (expected critical, high, medium, low or info)",
-            "x/demo-rule.yaml:7:1: unknown key `colour` in the rule (expected one of: id, status, since, title, description, severity, resource, applies_if, fail_if, reason, pass_reason, remediation, fix, mitre, references, tests)",
+            "x/demo-rule.yaml:7:1: unknown key `colour` in the rule (expected one of: id, status, since, title, description, severity, resource, applies_if, fail_if, reason, pass_reason, remediation, fix, mitre, risk_factors, references, tests)",
             "x/demo-rule.yaml:13:3: tests need at least one `pass` case",
         ]
     );

@@ -1,5 +1,6 @@
 //! Crate tests, split by topic.
 
+mod context;
 mod engine;
 mod errors;
 mod iam;

@@ -55,6 +55,9 @@ pub enum Command {
     /// List, show, test and validate rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Accept a risk: mute findings by rule, resource, account, region or tag, with a reason, owner and expiry.
+    #[command(subcommand)]
+    Mute(MuteCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -105,6 +108,10 @@ pub struct ScanArgs {
     /// Evaluate only the custom rules given with --rules (skip the built-in ones).
     #[arg(long)]
     pub no_builtin_rules: bool,
+
+    /// Tag key that marks personal data when set to true/yes/1 (default: contains_pii). Repeatable.
+    #[arg(long = "pii-tag", value_name = "KEY")]
+    pub pii_tags: Vec<String>,
 }
 
 /// Where and what to collect. Credentials come from the standard AWS chain.
@@ -250,4 +257,65 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MuteCommand {
+    /// Mute the failing findings that match every criterion given.
+    #[command(after_help = "EXAMPLES
+  rampart mute add --rule s3-bucket-versioning-off --resource arn:aws:s3:::scratch \\
+      --reason \"scratch data, rebuilt nightly\" --owner data-platform --expires 2027-03-31
+  rampart mute add --rule 'iam-user-*' --tag team=sandbox --reason \"sandbox accounts\" \\
+      --owner secops --expires +90d")]
+    Add(MuteAddArgs),
+    /// List mutes in force (and, with --all, expired and removed ones).
+    List {
+        /// Also list expired and removed mutes.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Remove a mute (kept in the database for audit).
+    Remove {
+        /// The mute's id, from `rampart mute list`.
+        id: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MuteAddArgs {
+    /// Rule id, or a prefix ending in `*` (quote it), e.g. 'iam-user-*'.
+    #[arg(long, value_name = "ID")]
+    pub rule: Option<String>,
+
+    /// Resource uid (ARN) or name.
+    #[arg(long, value_name = "UID|NAME")]
+    pub resource: Option<String>,
+
+    /// Account id.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+
+    /// Region (`global` for account-wide resources).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Resource tag: KEY=VALUE, or KEY for any value.
+    #[arg(long, value_name = "KEY[=VALUE]")]
+    pub tag: Option<String>,
+
+    /// Why the risk is accepted (required).
+    #[arg(long)]
+    pub reason: String,
+
+    /// Who owns the decision (required): a person or team.
+    #[arg(long)]
+    pub owner: String,
+
+    /// When the mute lapses (required): YYYY-MM-DD (end of that day, UTC),
+    /// an RFC 3339 time, or +Nd for N days from now.
+    #[arg(long, value_name = "DATE")]
+    pub expires: String,
 }

@@ -140,7 +140,11 @@ fn write_finding(w: &mut impl Write, f: &Finding, dim: Style) -> io::Result<()> 
     }
     if !f.risk.factors.is_empty() {
         let list: Vec<&str> = f.risk.factors.iter().map(|x| x.as_str()).collect();
-        writeln!(w, "      {}", format!("risk: {}", list.join(", ")).style(dim))?;
+        writeln!(
+            w,
+            "      {}",
+            format!("risk: {}", list.join(", ")).style(dim)
+        )?;
     }
     if let Some(m) = &f.mute {
         writeln!(

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
+use chrono::Utc;
 use rampart_findings::{Status, Summary};
 use rampart_output::{ScanReport, sort_for_display};
 use rampart_store::FindingFilter;
@@ -21,8 +22,10 @@ pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
             .latest_completed_scan()?
             .ok_or_else(|| anyhow!("no completed scan yet: run `rampart scan` first"))?,
     };
+    // Status is filtered after the mutes in force are applied: a mute added
+    // or lapsed since the scan changes it.
     let filter = FindingFilter {
-        statuses: args.status.clone(),
+        statuses: Vec::new(),
         min_severity: args.min_severity,
         severities: args.severity.clone(),
         services: args.service.clone(),
@@ -32,6 +35,14 @@ pub fn run(cli: &Cli, args: &FindingsArgs) -> Result<ExitCode> {
         accounts: args.account.clone(),
     };
     let mut findings = store.findings(record.id, &filter)?;
+    // Tags come from the scan's stored inventory, read only when a mute needs them.
+    let inventory = if store.mutes(false)?.iter().any(|m| m.tag_key.is_some()) {
+        store.inventory(record.id).ok()
+    } else {
+        None
+    };
+    super::mute::apply(&store, &mut findings, inventory.as_ref(), Utc::now())?;
+    super::mute::retain_statuses(&mut findings, &args.status);
     sort_for_display(&mut findings);
     if cli.lang != crate::cli::Lang::En {
         localize_titles(&mut findings, &load_rules(cli, true)?, cli.lang);

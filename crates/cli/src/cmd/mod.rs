@@ -15,6 +15,7 @@ use crate::cli::{Cli, Command};
 
 mod collect;
 mod findings;
+mod mute;
 mod rules;
 mod scan;
 mod scans;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Findings(args) => findings::run(&cli, args),
         Command::Scans(args) => scans::run(&cli, args),
         Command::Rules(cmd) => rules::run(&cli, cmd),
+        Command::Mute(cmd) => mute::run(&cli, cmd),
     }
 }
 

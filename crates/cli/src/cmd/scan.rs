@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use rampart_evaluate::evaluate;
+use rampart_evaluate::{ContextOptions, apply_context, evaluate};
 use rampart_findings::{Severity, Summary};
 use rampart_inventory::Inventory;
 use rampart_output::{ScanInfo, ScanReport, sort_for_display};
@@ -26,6 +26,13 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
         None
     } else {
         Some(open_store(cli)?)
+    };
+
+    // Mutes apply even to a scan that is not recorded, when the database
+    // already exists.
+    let mute_store = match (&store, super::db_path(cli)) {
+        (None, Ok(path)) if path.exists() => Some(open_store(cli)?),
+        _ => None,
     };
 
     let started_at = Utc::now();
@@ -58,6 +65,7 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
         started_at,
         clock,
         store.as_mut(),
+        mute_store.as_ref(),
         scan_id,
     );
     let (info, summary, mut findings) = match result {
@@ -90,6 +98,7 @@ fn scan_and_evaluate(
     started_at: chrono::DateTime<Utc>,
     clock: Instant,
     mut store: Option<&mut rampart_store::Store>,
+    mute_source: Option<&rampart_store::Store>,
     scan_id: Option<i64>,
 ) -> Result<(ScanInfo, Summary, Vec<rampart_findings::Finding>)> {
     let progress = Progress::new();
@@ -124,6 +133,15 @@ fn scan_and_evaluate(
         .map(|r| r.id.clone())
         .collect();
     let mut findings = evaluate(rules, &inventory, started_at);
+    let mut context = ContextOptions::default();
+    if !args.pii_tags.is_empty() {
+        context.pii_tags = args.pii_tags.clone();
+    }
+    apply_context(&mut findings, rules, &inventory, &context);
+    if let Some(mutes) = store.as_deref().or(mute_source) {
+        let hits = super::mute::apply(mutes, &mut findings, Some(&inventory), started_at)?;
+        super::mute::warn_unused(mutes, &hits)?;
+    }
     let summary = Summary::of(&findings);
     let finished_at = Utc::now();
     let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);

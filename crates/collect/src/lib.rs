@@ -13,10 +13,17 @@
 //! [`rampart_inventory::PropError`] on that resource. Only problems that make
 //! the whole scan meaningless (no credentials, no account id) are a
 //! [`CollectError`].
+//!
+//! [`collect_org`] does the same for every account of an AWS Organization:
+//! it lists the accounts with the management account's credentials, enters
+//! each through a role, and merges the accounts into one inventory. An
+//! account that cannot be entered is recorded, never fatal for the others.
 
 mod config;
+mod derive;
 mod failure;
 mod metrics;
+mod org;
 mod policy;
 mod scope;
 mod secrets;
@@ -27,9 +34,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rampart_inventory::{CollectionError, GLOBAL_REGION, Inventory};
+use rampart_inventory::{CollectionError, ErrorKind, GLOBAL_REGION, Inventory};
 
 use crate::scope::{Output, Scope, Shared};
+
+pub use org::{DEFAULT_ORG_ROLE, OrgOptions, collect_org};
 
 /// What to collect and with which credentials.
 #[derive(Debug, Clone)]
@@ -111,6 +120,30 @@ pub struct CollectStats {
     pub resources: usize,
     /// Scope-level plus resource-level failures.
     pub errors: usize,
+    /// Every account considered and what became of it: the one account of
+    /// [`collect`], or each account of the organization in [`collect_org`].
+    pub accounts: Vec<AccountScan>,
+}
+
+/// One account of a collection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountScan {
+    pub id: String,
+    /// The account's name in the organization, when listed from one.
+    pub name: Option<String>,
+    pub outcome: AccountOutcome,
+}
+
+/// What became of one account.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AccountOutcome {
+    /// Collected (its own failures, if any, are in the inventory).
+    Scanned,
+    /// Not attempted: the organization lists it as not `ACTIVE`
+    /// (`SUSPENDED`, `PENDING_CLOSURE`, ...).
+    Skipped { state: String },
+    /// Its role could not be assumed: nothing of it was collected.
+    Failed { kind: ErrorKind, message: String },
 }
 
 /// Told as collectors start and finish; the CLI draws a progress bar from it.
@@ -144,6 +177,8 @@ pub enum CollectError {
     UnknownService(String, String),
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    #[error("cannot scan the organization: {0}")]
+    Organization(String),
 }
 
 /// Names of the services [`collect`] can scan, in collection order.
@@ -169,7 +204,48 @@ pub async fn collect(
     let base = config::load(opts).await?;
     let account = config::account_id(&base, &counter).await?;
 
-    let shared = Arc::new(Shared::new(account.clone(), &base, opts, counter.clone()));
+    let one = collect_account(opts, &selected, &base, account.clone(), &counter, progress).await;
+    let mut inventory = one.inventory;
+    inventory.collected_at = Some(collected_at);
+    let stats = CollectStats {
+        api_calls: counter.calls(),
+        http_requests: counter.requests(),
+        calls_by_operation: counter.by_operation(),
+        duration: started.elapsed(),
+        regions: one.regions,
+        skipped_regions: one.skipped,
+        resources: inventory.resources.len(),
+        errors: error_count(&inventory),
+        accounts: vec![AccountScan {
+            id: account,
+            name: None,
+            outcome: AccountOutcome::Scanned,
+        }],
+    };
+    Ok((inventory, stats))
+}
+
+/// One account's collection, before it is merged or timed.
+pub(crate) struct AccountCollection {
+    /// Without `collected_at`: the caller knows when the whole scan began.
+    pub inventory: Inventory,
+    /// Regions collected (reachable ones).
+    pub regions: Vec<String>,
+    /// Regions skipped as disabled or unreachable.
+    pub skipped: Vec<String>,
+}
+
+/// Collect one account whose credentials and identity are settled: find
+/// its regions, probe them, run every selected collector.
+pub(crate) async fn collect_account(
+    opts: &CollectOptions,
+    selected: &[&'static services::Service],
+    base: &aws_types::SdkConfig,
+    account: String,
+    counter: &metrics::CallCounter,
+    progress: &dyn Progress,
+) -> AccountCollection {
+    let shared = Arc::new(Shared::new(account.clone(), base, opts, counter.clone()));
     let mut errors: Vec<CollectionError> = Vec::new();
 
     let needs_regions =
@@ -239,7 +315,7 @@ pub async fn collect(
     shared.set_regions(live_regions.clone());
 
     let mut jobs: Vec<(&'static services::Service, String)> = Vec::new();
-    for svc in &selected {
+    for svc in selected {
         if svc.global {
             jobs.push((svc, GLOBAL_REGION.to_string()));
         } else {
@@ -278,8 +354,8 @@ pub async fn collect(
     let mut scope_regions = live_regions.clone();
     scope_regions.extend(skipped.iter().cloned());
     scope_regions.sort();
-    let inventory = Inventory {
-        collected_at: Some(collected_at),
+    let mut inventory = Inventory {
+        collected_at: None,
         accounts: vec![account],
         regions: scope_regions,
         services: selected.iter().map(|s| s.name.to_string()).collect(),
@@ -290,22 +366,22 @@ pub async fn collect(
         resources,
         errors,
     };
-    let stats = CollectStats {
-        api_calls: counter.calls(),
-        http_requests: counter.requests(),
-        calls_by_operation: counter.by_operation(),
-        duration: started.elapsed(),
+    derive::apply(&mut inventory);
+    AccountCollection {
+        inventory,
         regions: live_regions,
-        skipped_regions: skipped,
-        resources: inventory.resources.len(),
-        errors: inventory.errors.len()
-            + inventory
-                .resources
-                .iter()
-                .map(|r| r.errors.len())
-                .sum::<usize>(),
-    };
-    Ok((inventory, stats))
+        skipped,
+    }
+}
+
+/// Scope-level plus resource-level failures.
+pub(crate) fn error_count(inventory: &Inventory) -> usize {
+    inventory.errors.len()
+        + inventory
+            .resources
+            .iter()
+            .map(|r| r.errors.len())
+            .sum::<usize>()
 }
 
 fn select_services(opts: &CollectOptions) -> Result<Vec<&'static services::Service>, CollectError> {

@@ -206,6 +206,17 @@ impl Scope {
     client_fn!(logs, aws_sdk_cloudwatchlogs);
     client_fn!(sns, aws_sdk_sns);
     client_fn!(sqs, aws_sdk_sqs);
+    client_fn!(cloudwatch, aws_sdk_cloudwatch);
+    client_fn!(ecr, aws_sdk_ecr);
+    client_fn!(eks, aws_sdk_eks);
+    client_fn!(elbv2, aws_sdk_elasticloadbalancingv2);
+    client_fn!(dynamodb, aws_sdk_dynamodb);
+    client_fn!(secretsmanager, aws_sdk_secretsmanager);
+    client_fn!(ssm, aws_sdk_ssm);
+    client_fn!(efs, aws_sdk_efs);
+    client_fn!(redshift, aws_sdk_redshift);
+    client_fn!(kinesis, aws_sdk_kinesis);
+    client_fn!(opensearch, aws_sdk_opensearch);
 
     pub(crate) fn ec2(&self) -> aws_sdk_ec2::Client {
         self.shared.ec2(&self.region)

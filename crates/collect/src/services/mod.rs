@@ -11,20 +11,32 @@ use crate::scope::{Output, Scope};
 
 mod accessanalyzer;
 mod cloudtrail;
+mod cloudwatch;
 mod config;
+mod dynamodb;
 mod ec2;
 mod ec2_network;
+mod ecr;
+mod efs;
+mod eks;
+mod elbv2;
 mod guardduty;
 mod iam;
 mod iam_account;
+mod kinesis;
 mod kms;
 mod lambda;
 mod logs;
+mod opensearch;
+mod organizations;
 mod rds;
+mod redshift;
 mod s3;
+mod secretsmanager;
 mod securityhub;
 mod sns;
 mod sqs;
+mod ssm;
 
 pub(crate) type CollectFn = fn(Scope) -> Pin<Box<dyn Future<Output = Output> + Send>>;
 
@@ -54,6 +66,18 @@ pub(crate) const SERVICES: &[Service] = &[
     lambda::SERVICE,
     securityhub::SERVICE,
     accessanalyzer::SERVICE,
+    cloudwatch::SERVICE,
+    ecr::SERVICE,
+    eks::SERVICE,
+    elbv2::SERVICE,
+    dynamodb::SERVICE,
+    secretsmanager::SERVICE,
+    ssm::SERVICE,
+    efs::SERVICE,
+    redshift::SERVICE,
+    kinesis::SERVICE,
+    opensearch::SERVICE,
+    organizations::SERVICE,
 ];
 
 pub(crate) const NAMES: &[&str] = &[
@@ -71,6 +95,18 @@ pub(crate) const NAMES: &[&str] = &[
     "lambda",
     "securityhub",
     "accessanalyzer",
+    "cloudwatch",
+    "ecr",
+    "eks",
+    "elbv2",
+    "dynamodb",
+    "secretsmanager",
+    "ssm",
+    "efs",
+    "redshift",
+    "kinesis",
+    "opensearch",
+    "organizations",
 ];
 
 pub(crate) fn find(name: &str) -> Option<&'static Service> {

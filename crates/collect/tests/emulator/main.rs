@@ -6,8 +6,13 @@
 // Test code: a panic is how a failed expectation is reported.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analytics;
+mod containers;
+mod datastores;
 mod failures;
 mod harness;
+mod monitoring;
+mod organizations;
 mod proxy;
 
 use rampart_collect::{CollectOptions, CollectStats, NoProgress, collect};

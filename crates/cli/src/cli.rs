@@ -20,9 +20,11 @@ EXIT CODES
 
 EXAMPLES
   rampart scan                                  scan AWS with the default credentials
+  rampart scan --org --org-role SecurityAudit   scan every account of the organization
   rampart scan --inventory examples/inventory.json --fail-on high
   rampart findings --severity critical,high     failing findings of the latest scan
-  rampart rules show s3-bucket-public-read --lang ko";
+  rampart rules show s3-bucket-public-read --lang ko
+  rampart compliance isms-p-2023 --status fail --lang ko";
 
 /// Rampart: find risky cloud configuration, prove compliance, catch attacks.
 #[derive(Debug, Parser)]
@@ -55,6 +57,8 @@ pub enum Command {
     /// List, show, test and validate rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Where the latest scan stands on each compliance framework, or requirement by requirement on one.
+    Compliance(crate::cmd::compliance::ComplianceArgs),
     /// Accept a risk: mute findings by rule, resource, account, region or tag, with a reason, owner and expiry.
     #[command(subcommand)]
     Mute(MuteCommand),
@@ -136,6 +140,33 @@ pub struct AwsArgs {
     /// Services to scan, comma separated (default: all), e.g. s3,iam,ec2.
     #[arg(long, value_delimiter = ',', value_name = "SERVICES")]
     pub services: Vec<String>,
+
+    /// Scan every active account of the AWS Organization. The credentials must be the
+    /// management account's (or a delegated administrator's): they list the accounts, scan
+    /// their own account, and enter each other account through --org-role. Suspended accounts
+    /// and roles that cannot be assumed are reported, and the other accounts are still scanned.
+    #[arg(long)]
+    pub org: bool,
+
+    /// With --org: the role assumed in each member account.
+    #[arg(long, value_name = "NAME", default_value = rampart_collect::DEFAULT_ORG_ROLE, requires = "org")]
+    pub org_role: String,
+
+    /// With --org: external id passed when assuming --org-role.
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub org_external_id: Option<String>,
+
+    /// With --org: accounts scanned at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..), requires = "org")]
+    pub max_accounts_parallel: u16,
+
+    /// With --org: scan only these account ids, comma separated.
+    #[arg(long, value_delimiter = ',', value_name = "IDS", requires = "org")]
+    pub org_accounts: Vec<String>,
+
+    /// With --org: skip these account ids, comma separated.
+    #[arg(long, value_delimiter = ',', value_name = "IDS", requires = "org")]
+    pub exclude_accounts: Vec<String>,
 }
 
 #[derive(Debug, Args)]

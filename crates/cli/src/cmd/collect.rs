@@ -3,14 +3,15 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result};
-use rampart_collect::{CollectOptions, collect as collect_aws};
+use rampart_collect::{CollectOptions, OrgOptions, collect as collect_aws, collect_org};
 use rampart_inventory::Inventory;
 
 use crate::cli::AwsArgs;
 use crate::progress::Progress;
 
-/// Collects the inventory the flags describe; returns it with the number of
-/// API calls made.
+/// Collects the inventory the flags describe (one account, or with `--org`
+/// every account of the organization, merged); returns it with the number
+/// of API calls made.
 pub fn collect(aws: &AwsArgs, progress: &Progress) -> Result<(Inventory, u64)> {
     let opts = CollectOptions {
         profile: aws.profile.clone(),
@@ -30,7 +31,18 @@ pub fn collect(aws: &AwsArgs, progress: &Progress) -> Result<(Inventory, u64)> {
         resources: AtomicUsize::new(0),
     };
     progress.set("connecting to AWS");
-    let (inventory, stats) = runtime.block_on(collect_aws(&opts, &reporter))?;
+    let (inventory, stats) = if aws.org {
+        let org = OrgOptions {
+            role_name: aws.org_role.clone(),
+            external_id: aws.org_external_id.clone(),
+            max_accounts_parallel: usize::from(aws.max_accounts_parallel),
+            accounts: non_empty(&aws.org_accounts),
+            exclude_accounts: non_empty(&aws.exclude_accounts).unwrap_or_default(),
+        };
+        runtime.block_on(collect_org(&opts, &org, &reporter))?
+    } else {
+        runtime.block_on(collect_aws(&opts, &reporter))?
+    };
     Ok((inventory, stats.api_calls))
 }
 

@@ -14,6 +14,7 @@ use rampart_store::Store;
 use crate::cli::{Cli, Command};
 
 mod collect;
+pub mod compliance;
 mod findings;
 mod mute;
 mod rules;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Findings(args) => findings::run(&cli, args),
         Command::Scans(args) => scans::run(&cli, args),
         Command::Rules(cmd) => rules::run(&cli, cmd),
+        Command::Compliance(args) => compliance::run(&cli, args),
         Command::Mute(cmd) => mute::run(&cli, cmd),
     }
 }
@@ -42,6 +44,10 @@ pub fn print_error(err: &anyhow::Error) {
             load.diagnostics.len(),
             if load.diagnostics.len() == 1 { "" } else { "s" }
         );
+        return;
+    }
+    if let Some(e) = err.downcast_ref::<rampart_compliance::FrameworkError>() {
+        compliance::print_framework_error(e);
         return;
     }
     // Typed errors often repeat their source in their own message; print

@@ -41,13 +41,20 @@ pub fn run(cli: &Cli, args: &ScanArgs) -> Result<ExitCode> {
         Some(p) => format!("inventory:{}", p.display()),
         None => "aws".to_string(),
     };
-    let scope = serde_json::json!({
+    let mut scope = serde_json::json!({
         "source": source,
         "regions": args.aws.regions,
         "services": args.aws.services,
         "profile": args.aws.profile,
         "role_arn": args.aws.role_arn,
     });
+    if args.aws.org && args.inventory.is_none() {
+        scope["org"] = serde_json::json!({
+            "role": args.aws.org_role,
+            "accounts": args.aws.org_accounts,
+            "exclude_accounts": args.aws.exclude_accounts,
+        });
+    }
     let scan_id = match store.as_mut() {
         Some(s) => Some(s.begin_scan(&NewScan {
             who: rampart_store::who(),

@@ -25,6 +25,7 @@ mod failure;
 mod metrics;
 mod org;
 mod policy;
+mod retry;
 mod scope;
 mod secrets;
 mod services;

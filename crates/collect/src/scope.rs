@@ -106,6 +106,7 @@ impl Shared {
         aws_sdk_ec2::Client::from_conf(
             aws_sdk_ec2::config::Builder::from(&c)
                 .interceptor(self.counter.clone())
+                .retry_classifier(crate::retry::NoRetryOnHtmlPage)
                 .build(),
         )
     }
@@ -116,6 +117,7 @@ impl Shared {
             aws_sdk_s3::config::Builder::from(&c)
                 .force_path_style(self.endpoint_overridden)
                 .interceptor(self.counter.clone())
+                .retry_classifier(crate::retry::NoRetryOnHtmlPage)
                 .build(),
         )
     }
@@ -128,7 +130,9 @@ impl Shared {
     /// path-style; the account id still travels in `x-amz-account-id`.
     pub(crate) fn s3control(&self) -> aws_sdk_s3control::Client {
         let c = self.conf_for(GLOBAL_REGION);
-        let mut b = aws_sdk_s3control::config::Builder::from(&c).interceptor(self.counter.clone());
+        let mut b = aws_sdk_s3control::config::Builder::from(&c)
+            .interceptor(self.counter.clone())
+            .retry_classifier(crate::retry::NoRetryOnHtmlPage);
         if let Some(url) = &self.s3control_endpoint {
             b = b.endpoint_resolver(FixedEndpoint(url.clone()));
         }
@@ -140,6 +144,7 @@ impl Shared {
         aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::config::Builder::from(&c)
                 .interceptor(self.counter.clone())
+                .retry_classifier(crate::retry::NoRetryOnHtmlPage)
                 .build(),
         )
     }
@@ -152,6 +157,7 @@ macro_rules! client_fn {
             $krate::Client::from_conf(
                 $krate::config::Builder::from(&c)
                     .interceptor(self.shared.counter.clone())
+                    .retry_classifier(crate::retry::NoRetryOnHtmlPage)
                     .build(),
             )
         }

@@ -293,7 +293,8 @@ async fn efs_file_systems() {
 }
 
 /// The production retry setting (adaptive, five attempts) must not change
-/// how an API the endpoint lacks is recorded.
+/// how an API the endpoint lacks is recorded, and its HTML error page is not
+/// retried (retrying only waits out the backoff for the same answer).
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_service_setting_is_unsupported_with_default_retries() {
     let Some(emu) = emulator() else { return };
@@ -301,11 +302,16 @@ async fn missing_service_setting_is_unsupported_with_default_retries() {
     opts.timeouts = rampart_collect::Timeouts::default();
     opts.services = Some(vec!["ssm".into()]);
     opts.regions = Some(vec!["ap-northeast-2".into()]);
-    let (inv, _) = super::scan(&opts).await;
+    let (inv, stats) = super::scan(&opts).await;
     let e = inv
         .errors
         .iter()
         .find(|e| e.action == "ssm:GetServiceSetting")
         .expect("GetServiceSetting error");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{}", e.message);
+    assert_eq!(
+        stats.http_requests, stats.api_calls,
+        "no request was retried: {:?}",
+        stats.calls_by_operation
+    );
 }

@@ -53,12 +53,19 @@ fi
 "$rampart" --db "$out/rampart.db" findings
 "$rampart" --db "$out/rampart.db" --lang ko findings --severity critical --output "$out/findings-critical-ko.txt"
 
+step "compliance"
+"$rampart" --db "$out/rampart.db" compliance
+"$rampart" --db "$out/rampart.db" compliance cis-aws-5.0 --format csv --output "$out/compliance-cis-aws-5.0.csv"
+"$rampart" --db "$out/rampart.db" --lang ko compliance isms-p-2023 --output "$out/compliance-isms-p-2023-ko.txt"
+"$rampart" --db "$out/rampart.db" compliance pci-dss-4.0 --format json --output "$out/compliance-pci-dss-4.0.json"
+
 step "done"
 cat >&2 <<TXT
 Outputs in $out:
   scan.json                  every finding (pass, fail, error) as JSON
   inventory.json             the collected inventory (rampart scan --inventory it)
   findings-critical-ko.txt   critical findings
+  compliance-*.{csv,txt,json} CIS AWS 5.0 (CSV), ISMS-P 2023 (Korean), PCI DSS 4.0 (JSON)
   planted.json               what the seeder planted (bad and good twins)
   rampart.db                 the scan history: rampart --db $out/rampart.db scans
 The scan exits 1 because critical findings exist (--fail-on critical).

@@ -582,6 +582,7 @@ class Seed:
             DBInstanceIdentifier="legacy-mysql", Engine="mysql", DBInstanceClass="db.t3.micro",
             MasterUsername="admin", MasterUserPassword="Sup3r-secret!", AllocatedStorage=20,
             PubliclyAccessible=True, StorageEncrypted=False, BackupRetentionPeriod=0,
+            AutoMinorVersionUpgrade=False,
         )
         self.plant("bad", "aws.rds.instance", "legacy-mysql", region, "public, unencrypted, no backups")
         rds.create_db_instance(

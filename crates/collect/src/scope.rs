@@ -31,7 +31,12 @@ pub(crate) struct Shared {
     /// Whether any endpoint override is in force (emulators need path-style S3).
     endpoint_overridden: bool,
     regions: Mutex<Vec<String>>,
+    /// Each region's KMS aliases, listed once for every collector that
+    /// needs them (kms, and the key kinds of dynamodb and efs).
+    kms_aliases: Mutex<BTreeMap<String, Arc<KmsAliases>>>,
 }
+
+type KmsAliases = tokio::sync::OnceCell<Result<Vec<aws_sdk_kms::types::AliasListEntry>, Failure>>;
 
 impl Shared {
     pub(crate) fn new(
@@ -70,6 +75,7 @@ impl Shared {
             s3control_endpoint,
             endpoint_overridden,
             regions: Mutex::new(Vec::new()),
+            kms_aliases: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -226,6 +232,24 @@ impl Scope {
 
     pub(crate) fn ec2(&self) -> aws_sdk_ec2::Client {
         self.shared.ec2(&self.region)
+    }
+
+    /// The region's KMS aliases (kms:ListAliases), listed at most once per
+    /// collection whichever collector asks first.
+    pub(crate) async fn kms_aliases(
+        &self,
+    ) -> Result<Vec<aws_sdk_kms::types::AliasListEntry>, Failure> {
+        let cell = {
+            let mut map = match self.shared.kms_aliases.lock() {
+                Ok(m) => m,
+                Err(p) => p.into_inner(),
+            };
+            map.entry(self.region.clone()).or_default().clone()
+        };
+        let client = self.kms();
+        cell.get_or_init(|| async move { all_items!(client.list_aliases()).await })
+            .await
+            .clone()
     }
 
     /// `arn:aws:<service>:<region>:<account>:<rest>`.

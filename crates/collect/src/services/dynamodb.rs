@@ -38,7 +38,7 @@ pub(crate) const CUSTOMER_MANAGED: &str = "CUSTOMER_MANAGED";
 /// there and in AWS, and cost one listing per region instead of one call
 /// per key.)
 pub(crate) async fn aws_managed_keys(scope: &Scope) -> Result<HashSet<String>, Failure> {
-    let aliases = all_items!(scope.kms().list_aliases()).await?;
+    let aliases = scope.kms_aliases().await?;
     Ok(aliases
         .into_iter()
         .filter(|a| a.alias_name().is_some_and(|n| n.starts_with("alias/aws/")))

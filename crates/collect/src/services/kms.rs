@@ -22,10 +22,7 @@ pub(crate) const SERVICE: Service = Service {
 async fn collect(scope: Scope) -> Output {
     let client = scope.kms();
     let mut out = Output::default();
-    let (keys, aliases) = tokio::join!(
-        all_items!(client.list_keys()),
-        all_items!(client.list_aliases())
-    );
+    let (keys, aliases) = tokio::join!(all_items!(client.list_keys()), scope.kms_aliases());
     let keys = match keys {
         Ok(k) => k,
         Err(f) => {

@@ -727,6 +727,7 @@ async fn no_call_is_repeated() {
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeVpcs",
         "kms:ListKeys",
+        "kms:ListAliases",
         "cloudtrail:DescribeTrails",
     ] {
         assert_eq!(ops.get(op), Some(&regions), "{op}");

@@ -71,6 +71,18 @@ async fn collect(scope: Scope) -> Output {
     let mut details = match details {
         Ok(d) => d,
         Err(f) => {
+            if let Some(summary) = out
+                .resources
+                .iter_mut()
+                .find(|r| r.resource_type == iam_account::SUMMARY)
+            {
+                set_prop(
+                    summary,
+                    "support_roles",
+                    "iam:GetAccountAuthorizationDetails",
+                    Err(f.clone()),
+                );
+            }
             out.fail(
                 &scope,
                 &[USER, GROUP, ROLE, POLICY],
@@ -80,6 +92,26 @@ async fn collect(scope: Scope) -> Output {
             return out;
         }
     };
+
+    // CIS 1.17 (v5 1.16): some role can manage incidents with AWS Support.
+    let support_roles: Vec<&str> = details
+        .roles
+        .iter()
+        .filter(|r| {
+            r.attached_managed_policies().iter().any(|p| {
+                p.policy_arn()
+                    .is_some_and(|a| a.ends_with(":policy/AWSSupportAccess"))
+            })
+        })
+        .filter_map(|r| r.role_name())
+        .collect();
+    if let Some(summary) = out
+        .resources
+        .iter_mut()
+        .find(|r| r.resource_type == iam_account::SUMMARY)
+    {
+        put(summary, json!({"support_roles": support_roles}));
+    }
 
     let mut group_members: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for u in &details.users {

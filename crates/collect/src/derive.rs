@@ -30,22 +30,107 @@ const TOPIC: &str = "aws.sns.topic";
 /// Services whose resources the chain joins: all must be in scope.
 const INPUTS: [&str; 4] = ["cloudtrail", "logs", "cloudwatch", "sns"];
 
+/// The account's CloudTrail coverage (one resource per account).
+pub(crate) const TRAILS: &str = "aws.cloudtrail.account";
+
 /// Adds the derived resources to a collected inventory, and their types to
 /// `resource_types`, when every service they join was collected.
 pub(crate) fn apply(inv: &mut Inventory) {
+    if inv.covers_service("cloudtrail") {
+        for account in inv.scope_accounts() {
+            let r = trail_coverage(&account, &inv.resources, &inv.errors);
+            insert_sorted(&mut inv.resources, r);
+        }
+        if !inv.resource_types.is_empty() && !inv.resource_types.iter().any(|t| t == TRAILS) {
+            inv.resource_types.push(TRAILS.to_string());
+        }
+    }
     if !INPUTS.iter().all(|s| inv.covers_service(s)) {
         return;
     }
     for account in inv.scope_accounts() {
         let r = monitoring(&account, &inv.regions, &inv.resources, &inv.errors);
-        let key = (&r.resource_type, &r.region, &r.uid);
-        let at = inv
-            .resources
-            .partition_point(|x| (&x.resource_type, &x.region, &x.uid) < key);
-        inv.resources.insert(at, r);
+        insert_sorted(&mut inv.resources, r);
     }
     if !inv.resource_types.is_empty() && !inv.resource_types.iter().any(|t| t == MONITORING) {
         inv.resource_types.push(MONITORING.to_string());
+    }
+}
+
+/// Keep the inventory sorted by (type, region, uid).
+fn insert_sorted(resources: &mut Vec<Resource>, r: Resource) {
+    let key = (&r.resource_type, &r.region, &r.uid);
+    let at = resources.partition_point(|x| (&x.resource_type, &x.region, &x.uid) < key);
+    resources.insert(at, r);
+}
+
+/// Whether the account has a trail that records management events of every
+/// region (CIS 3.1): multi-region, logging, reads and writes. A trail whose
+/// status or selectors could not be read, or a failed trail listing, makes
+/// `multi_region_trails` null with the error, unless a qualifying trail was
+/// seen anyway (then the answer is known).
+fn trail_coverage(account: &str, resources: &[Resource], errors: &[CollectionError]) -> Resource {
+    let mut found = Vec::new();
+    let mut unknown: Vec<PropError> = Vec::new();
+    for t in resources
+        .iter()
+        .filter(|r| r.resource_type == TRAIL && r.account == account)
+    {
+        if !is_true(t, "is_multi_region") {
+            continue;
+        }
+        let failed: Vec<&PropError> = ["is_logging", "management_events_all"]
+            .iter()
+            .filter_map(|p| t.prop_error(p))
+            .collect();
+        if !failed.is_empty() {
+            for e in failed {
+                unknown.push(PropError {
+                    prop: "multi_region_trails".into(),
+                    action: e.action.clone(),
+                    kind: e.kind,
+                    message: format!("trail {}: {}", t.name, e.message),
+                });
+            }
+            continue;
+        }
+        if is_true(t, "is_logging") && is_true(t, "management_events_all") {
+            found.push(Value::String(t.name.clone()));
+        }
+    }
+    for e in errors
+        .iter()
+        .filter(|e| e.account == account && e.resource_types.iter().any(|t| t == TRAIL))
+    {
+        unknown.push(PropError {
+            prop: "multi_region_trails".into(),
+            action: e.action.clone(),
+            kind: e.kind,
+            message: format!(
+                "CloudTrail trails could not be listed in {}: {}",
+                e.region, e.message
+            ),
+        });
+    }
+    let mut props = Map::new();
+    let known = !found.is_empty() || unknown.is_empty();
+    props.insert(
+        "multi_region_trails".into(),
+        if known {
+            Value::Array(found)
+        } else {
+            Value::Null
+        },
+    );
+    Resource {
+        uid: format!("arn:aws:cloudtrail::{account}:account"),
+        resource_type: TRAILS.to_string(),
+        account: account.to_string(),
+        region: GLOBAL_REGION.to_string(),
+        name: "cloudtrail".to_string(),
+        tags: Default::default(),
+        props: Value::Object(props),
+        errors: if known { Vec::new() } else { unknown },
     }
 }
 
@@ -598,5 +683,30 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn trail_coverage_needs_a_logging_multi_region_trail() {
+        let covered = trail_coverage("123456789012", &[trail(true)], &[]);
+        assert_eq!(covered.resource_type, TRAILS);
+        assert_eq!(covered.props["multi_region_trails"], json!(["org"]));
+        let off = trail_coverage("123456789012", &[trail(false)], &[]);
+        assert_eq!(off.props["multi_region_trails"], json!([]));
+        assert!(off.errors.is_empty());
+        // A failed listing is an error, not "no trail".
+        let failed = trail_coverage(
+            "123456789012",
+            &[],
+            &[scope_error(TRAIL, "cloudtrail:DescribeTrails")],
+        );
+        assert_eq!(failed.props["multi_region_trails"], Value::Null);
+        assert_eq!(failed.errors[0].prop, "multi_region_trails");
+        // ...unless a qualifying trail is known anyway.
+        let known = trail_coverage(
+            "123456789012",
+            &[trail(true)],
+            &[scope_error(TRAIL, "cloudtrail:DescribeTrails")],
+        );
+        assert_eq!(known.props["multi_region_trails"], json!(["org"]));
     }
 }

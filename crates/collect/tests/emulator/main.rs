@@ -463,6 +463,17 @@ async fn cloudtrail_and_kms_props() {
     assert_eq!(good["log_file_validation"], true);
     assert_eq!(good["management_events_all"], true);
     assert!(good["kms_key_id"].is_string());
+    // The derived account view names it as the trail covering every region.
+    let coverage = find(inv, "aws.cloudtrail.account", "cloudtrail", Some("global"));
+    assert_eq!(
+        coverage.props["multi_region_trails"],
+        serde_json::json!(["org-audit"])
+    );
+    assert!(
+        inv.resource_types
+            .iter()
+            .any(|t| t == "aws.cloudtrail.account")
+    );
     let bad = props(find(
         inv,
         "aws.cloudtrail.trail",

@@ -213,7 +213,11 @@ pub(crate) struct CredentialReport {
 pub(crate) async fn credential_report(
     client: &aws_sdk_iam::Client,
 ) -> Result<CredentialReport, Failure> {
-    for attempt in 0..15u32 {
+    // Poll quickly first (an emulator, or a report generated minutes ago,
+    // is ready at once), then back off to 2 s, for up to about 20 s.
+    let mut delay = Duration::from_millis(200);
+    let mut waited = Duration::ZERO;
+    loop {
         let state = match client.generate_credential_report().send().await {
             Ok(s) => s,
             // Without the right to generate one, a recent report may still
@@ -223,13 +227,15 @@ pub(crate) async fn credential_report(
         if state.state() == Some(&ReportStateType::Complete) {
             break;
         }
-        if attempt == 14 {
+        if waited >= Duration::from_secs(20) {
             return Err(Failure::new(
                 ErrorKind::Other,
-                "credential report not ready after 15 s",
+                format!("credential report not ready after {} s", waited.as_secs()),
             ));
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(delay).await;
+        waited += delay;
+        delay = (delay * 2).min(Duration::from_secs(2));
     }
     let out = client
         .get_credential_report()

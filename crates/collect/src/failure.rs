@@ -116,6 +116,9 @@ where
         }
         SdkError::ResponseError(r) => {
             let status = r.raw().status().as_u16();
+            if html_page(status, r.raw().body().bytes()) {
+                return no_such_api(status, None);
+            }
             let kind = status_kind(status).unwrap_or(ErrorKind::Other);
             Failure::new(kind, format!("HTTP {status}: unparseable response"))
         }
@@ -133,23 +136,8 @@ where
                 .or_else(|| code_kind(None, &body))
                 .or_else(|| status_kind(status))
                 .unwrap_or(ErrorKind::Other);
-            // Real AWS never answers with an HTML page; emulators do, for
-            // APIs they lack.
-            let html = code.is_none()
-                && status >= 500
-                && body
-                    .trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("<!doctype html");
-            let kind = if html { ErrorKind::Unsupported } else { kind };
-            if html {
-                return Failure {
-                    kind,
-                    code,
-                    message: format!(
-                        "HTTP {status} with an HTML error page: the endpoint does not implement this API"
-                    ),
-                };
+            if code.is_none() && html_page(status, s.raw().body().bytes()) {
+                return no_such_api(status, code);
             }
             let text = match (&code, message.is_empty()) {
                 (Some(c), false) => format!("{c}: {message}"),
@@ -164,6 +152,24 @@ where
             }
         }
         _ => Failure::new(ErrorKind::Other, DisplayErrorContext(err).to_string()),
+    }
+}
+
+/// Real AWS never answers with an HTML page; endpoints that lack an API
+/// (emulators) do, with a "not found" or "internal error" page. Gateway
+/// errors and 429 are left alone: proxies send those as HTML for passing
+/// trouble (the same split as [`crate::retry::NoRetryOnHtmlPage`]).
+fn html_page(status: u16, body: Option<&[u8]>) -> bool {
+    crate::retry::permanent(status) && body.is_some_and(crate::retry::looks_like_html)
+}
+
+fn no_such_api(status: u16, code: Option<String>) -> Failure {
+    Failure {
+        kind: ErrorKind::Unsupported,
+        code,
+        message: format!(
+            "HTTP {status} with an HTML error page: the endpoint does not implement this API"
+        ),
     }
 }
 
@@ -223,5 +229,12 @@ mod tests {
         );
         assert_eq!(code_kind(Some("NoSuchBucketPolicy"), ""), None);
         assert_eq!(status_kind(501), Some(ErrorKind::Unsupported));
+        let page = b"<!doctype html>\n<title>404 Not Found</title>".as_slice();
+        assert!(html_page(404, Some(page)) && html_page(500, Some(page)));
+        assert!(
+            !html_page(503, Some(page)),
+            "gateway pages are passing trouble"
+        );
+        assert!(!html_page(404, Some(b"<Error/>".as_slice())));
     }
 }

@@ -21,7 +21,8 @@ pub(crate) fn looks_like_html(body: &[u8]) -> bool {
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
 
-fn permanent(status: u16) -> bool {
+/// Error statuses an HTML page makes permanent: 4xx but 429, 500 and 501.
+pub(crate) fn permanent(status: u16) -> bool {
     matches!(status, 400..=428 | 430..=499 | 500 | 501)
 }
 

@@ -3,7 +3,6 @@
 
 use aws_sdk_securityhub::error::SdkError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use rampart_inventory::ErrorKind;
 use serde_json::{Value, json};
 
 use super::Service;
@@ -37,42 +36,13 @@ fn not_subscribed<E>(e: &SdkError<E, HttpResponse>, f: &Failure) -> bool {
     })
 }
 
-/// [`classify`], plus: an HTML 404 page is an endpoint without this route
-/// (moto lacks GetEnabledStandards), not a failure of the account. AWS never
-/// answers with HTML; the failure module recognises HTML pages only on 5xx.
-fn classify_call<E>(e: &SdkError<E, HttpResponse>) -> Failure
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    let mut f = classify(e);
-    let html_404 = e.raw_response().is_some_and(|r| {
-        r.status().as_u16() == 404
-            && r.body().bytes().is_some_and(|b| {
-                String::from_utf8_lossy(b)
-                    .trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("<!doctype html")
-            })
-    });
-    if html_404 && f.code.is_none() {
-        f.kind = ErrorKind::Unsupported;
-        f.message =
-            "HTTP 404 with an HTML error page: the endpoint does not implement this API".into();
-    }
-    f
-}
-
 async fn collect(scope: Scope) -> Output {
     let client = scope.securityhub();
     let mut out = Output::default();
     let hub = match client.describe_hub().send().await {
         Ok(h) => Some(h),
         Err(e) => {
-            let f = classify_call(&e);
+            let f = classify(&e);
             if !not_subscribed(&e, &f) {
                 out.fail(&scope, &[HUB], "securityhub:DescribeHub", f);
                 return out;
@@ -119,7 +89,7 @@ async fn enabled_standards(client: &aws_sdk_securityhub::Client) -> Result<Value
             .max_results(100)
             .send()
             .await
-            .map_err(|e| classify_call(&e))?;
+            .map_err(|e| classify(&e))?;
         for s in page.standards_subscriptions() {
             standards.push(json!({
                 "arn": s.standards_arn(),

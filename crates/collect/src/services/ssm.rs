@@ -4,11 +4,8 @@
 //! Document content is not read: runbooks may embed credentials, and the
 //! rules need only who can see them.
 
-use aws_sdk_ssm::error::SdkError;
 use aws_sdk_ssm::types::{DocumentKeyValuesFilter, DocumentPermissionType};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use futures_util::StreamExt;
-use rampart_inventory::ErrorKind;
 use serde_json::{Value, json};
 
 use super::Service;
@@ -28,39 +25,6 @@ pub(crate) const SERVICE: Service = Service {
     types: &[DOCUMENT, ACCOUNT_SETTINGS],
     collect: |s| Box::pin(collect(s)),
 };
-
-/// [`classify`], plus: an HTML error page is an endpoint without this API
-/// (moto answers GetServiceSetting with an HTML 500, which the SDK cannot
-/// parse as an error of this JSON protocol, so [`classify`] sees only an
-/// unparseable response). AWS never answers with HTML.
-fn classify_call<E>(e: &SdkError<E, HttpResponse>) -> Failure
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
-{
-    let mut f = classify(e);
-    let html = f.code.is_none()
-        && e.raw_response().is_some_and(|r| {
-            r.status().as_u16() >= 500
-                && r.body().bytes().is_some_and(|b| {
-                    String::from_utf8_lossy(b)
-                        .trim_start()
-                        .to_ascii_lowercase()
-                        .starts_with("<!doctype html")
-                })
-        });
-    if html {
-        f.kind = ErrorKind::Unsupported;
-        f.message = format!(
-            "HTTP {} with an HTML error page: the endpoint does not implement this API",
-            e.raw_response().map_or(0, |r| r.status().as_u16())
-        );
-    }
-    f
-}
 
 async fn collect(scope: Scope) -> Output {
     let client = scope.ssm();
@@ -98,7 +62,7 @@ async fn collect(scope: Scope) -> Output {
             &scope,
             &[ACCOUNT_SETTINGS],
             "ssm:GetServiceSetting",
-            classify_call(&e),
+            classify(&e),
         ),
     }
     let docs = match docs {
